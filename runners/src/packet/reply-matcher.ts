@@ -1,0 +1,125 @@
+import type { AddressFamily } from '@synack/shared/address-family';
+import { decodeIcmpError } from './icmp-error-decoder.ts';
+import { bytesToAddress, canonicalAddress } from './ip-address-bytes.ts';
+import { decodeIpv4Header } from './ipv4-header-decoder.ts';
+import { tcpChecksum } from './syn-encoder.ts';
+import { TcpFlag } from './tcp-flags.ts';
+import { decodeTcpSegment, type TcpSegment } from './tcp-segment-decoder.ts';
+
+/** What the matcher needs to know about one SYN in flight. */
+export type FlowIdentity = {
+  /** Canonical target address, target port and our source port. */
+  targetAddress: string;
+  targetPort: number;
+  sourcePort: number;
+  /** Our ISN. */
+  seq: number;
+  /** Network-order bytes of our source and the target, for checksums. */
+  sourceBytes: Uint8Array;
+  targetBytes: Uint8Array;
+};
+
+/** Key of a flow in the in-flight table, from the target's side. */
+export function flowKey(targetAddress: string, targetPort: number, sourcePort: number): string {
+  return `${targetAddress}|${targetPort}|${sourcePort}`;
+}
+
+/** Why a received packet was not attributed to any attempt. */
+export const StrayReason = {
+  malformed: 'malformed',
+  notTcp: 'not_tcp',
+  unknownFlow: 'unknown_flow',
+  wrongDestination: 'wrong_destination',
+  badChecksum: 'bad_checksum',
+  badAck: 'bad_ack',
+  unacceptableRst: 'unacceptable_rst',
+  unexpectedFlags: 'unexpected_flags',
+  notAnError: 'not_an_error',
+  wrongSeq: 'wrong_seq',
+} as const;
+export type StrayReason = (typeof StrayReason)[keyof typeof StrayReason];
+
+export type ReplyMatch<P> =
+  | { kind: 'synack'; probe: P; segment: TcpSegment; ttl: number | null }
+  | { kind: 'rst'; probe: P; segment: TcpSegment }
+  | { kind: 'icmp'; probe: P; type: number; code: number; from: string; quotedIpId: number | null }
+  | { kind: 'stray'; reason: StrayReason };
+
+const stray = (reason: StrayReason) => ({ kind: 'stray', reason }) as const;
+const PROTO_TCP = 6;
+
+/**
+ * Attributes a packet read from a raw TCP socket to the attempt it answers. IPv4 packets start
+ * with the IP header; IPv6 packets are the bare segment, with `peer` from recvfrom().
+ * A SYN-ACK must match the 4-tuple, carry `ack == isn + 1` and a valid checksum. An RST is taken
+ * only when acceptable in SYN-SENT (RFC 9293 3.10.7.3: ACK bit set and `ack == isn + 1`).
+ */
+export function matchTcpReply<P extends FlowIdentity>(
+  family: AddressFamily,
+  packet: Uint8Array,
+  length: number,
+  peer: string,
+  lookup: (key: string) => P | undefined,
+): ReplyMatch<P> {
+  let start = 0;
+  let end = length;
+  let ttl: number | null = null;
+  let from = peer;
+  if (family === 'v4') {
+    const ip = decodeIpv4Header(packet, 0, length);
+    if (!ip) return stray('malformed');
+    if (ip.protocol !== PROTO_TCP) return stray('not_tcp');
+    start = ip.headerBytes;
+    end = Math.min(length, ip.totalLength);
+    ttl = ip.ttl;
+    from = bytesToAddress(packet, ip.sourceOffset, 'v4');
+  } else {
+    from = canonicalAddress(peer);
+  }
+  const segment = decodeTcpSegment(packet, start, end);
+  if (!segment) return stray('malformed');
+  const probe = lookup(flowKey(from, segment.sourcePort, segment.destinationPort));
+  if (!probe) return stray('unknown_flow');
+  if (family === 'v4' && !sameBytes(packet, 16, probe.sourceBytes)) return stray('wrong_destination');
+  if (tcpChecksum(probe.targetBytes, probe.sourceBytes, packet, start, end) !== 0) return stray('bad_checksum');
+  const acceptableAck = (segment.flags & TcpFlag.ack) !== 0 && segment.ack === (probe.seq + 1) >>> 0;
+  if (segment.flags & TcpFlag.rst) return acceptableAck ? { kind: 'rst', probe, segment } : stray('unacceptable_rst');
+  if (segment.flags & TcpFlag.syn && segment.flags & TcpFlag.ack) {
+    return acceptableAck ? { kind: 'synack', probe, segment, ttl } : stray('bad_ack');
+  }
+  return stray('unexpected_flags');
+}
+
+/**
+ * Attributes a packet read from a raw ICMP (IPv4, with IP header) or ICMPv6 (bare message, `peer`
+ * from recvfrom) socket to the attempt whose SYN it quotes: same flow and same ISN.
+ */
+export function matchIcmpReply<P extends FlowIdentity>(
+  family: AddressFamily,
+  packet: Uint8Array,
+  length: number,
+  peer: string,
+  lookup: (key: string) => P | undefined,
+): ReplyMatch<P> {
+  let start = 0;
+  let from = peer;
+  if (family === 'v4') {
+    const ip = decodeIpv4Header(packet, 0, length);
+    if (!ip) return stray('malformed');
+    start = ip.headerBytes;
+    from = bytesToAddress(packet, ip.sourceOffset, 'v4');
+  } else {
+    from = canonicalAddress(peer);
+  }
+  const error = decodeIcmpError(family, packet, start, length);
+  if (!error) return stray('not_an_error');
+  const probe = lookup(flowKey(error.quotedDestination, error.quotedDestinationPort, error.quotedSourcePort));
+  if (!probe) return stray('unknown_flow');
+  if (error.quotedSeq !== probe.seq >>> 0) return stray('wrong_seq');
+  return { kind: 'icmp', probe, type: error.type, code: error.code, from, quotedIpId: error.quotedIpId };
+}
+
+function sameBytes(packet: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (packet[offset + i] !== expected[i]) return false;
+  return true;
+}
