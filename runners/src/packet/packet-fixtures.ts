@@ -51,7 +51,13 @@ export function buildSegment(f: SegmentFields): Buffer {
 }
 
 /** An ICMP (with outer IPv4 header) or bare ICMPv6 error quoting `quoted` (a SYN as we sent it). */
-export function buildIcmpError(from: string, type: number, code: number, quoted: Buffer, quotedV6Header?: Buffer): Buffer {
+export function buildIcmpError(
+  from: string,
+  type: number,
+  code: number,
+  quoted: Buffer,
+  quotedV6Header?: Buffer,
+): Buffer {
   const v4 = !from.includes(':');
   const body = v4 ? quoted : Buffer.concat([quotedV6Header ?? Buffer.alloc(40), quoted]);
   const icmp = Buffer.alloc(8 + body.length);

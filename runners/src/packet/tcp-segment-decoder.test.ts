@@ -3,7 +3,14 @@ import { buildSegment } from './packet-fixtures.ts';
 import { decodeTcpSegment } from './tcp-segment-decoder.ts';
 
 const synAck = (options: number[]) =>
-  buildSegment({ from: '2001:db8::2', to: '2001:db8::1', sourcePort: 80, destinationPort: 50000, flags: 0x12, options });
+  buildSegment({
+    from: '2001:db8::2',
+    to: '2001:db8::1',
+    sourcePort: 80,
+    destinationPort: 50000,
+    flags: 0x12,
+    options,
+  });
 
 describe('decodeTcpSegment', () => {
   it('reads the options of a typical Linux SYN-ACK', () => {

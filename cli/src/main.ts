@@ -1,0 +1,32 @@
+import { isSynackError } from '@synack/shared/synack-error';
+import { Command, CommanderError } from 'commander';
+import { createCliServices } from './cli-services.ts';
+import { probeCommand } from './probe-command.ts';
+import { traceCommand } from './trace-command.ts';
+
+// Exit codes (STYLE.md): 0 = every attempt answered, 1 = some failed, 2 = usage or config error.
+const USAGE = 2;
+
+const services = createCliServices();
+const program = new Command('synack')
+  .description('synthetic probing of TCP connection establishment')
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(probeCommand(services).exitOverride())
+  .addCommand(traceCommand(services).exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : USAGE;
+  } else if (isSynackError(error)) {
+    process.stderr.write(`synack: ${error.message}\n`);
+    process.exitCode = USAGE;
+  } else {
+    throw error;
+  }
+} finally {
+  services.close();
+}

@@ -1,0 +1,87 @@
+import { probeConnect } from '@synack/runners/connect/connect-prober';
+import { runProbeSession } from '@synack/runners/probe/probe-session';
+import { type FamilyChoice, resolveTargets } from '@synack/runners/probe/resolve-targets';
+import { formatAttemptTimeline } from '@synack/runners/report/attempt-timeline';
+import { formatSummary, summarizeAttempts } from '@synack/runners/report/probe-summary';
+import type { AttemptRecord } from '@synack/shared/attempt-record';
+import { parseEndpoint } from '@synack/shared/parse-endpoint';
+import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
+import { Command, Option } from 'commander';
+import { durationOption, integerOption } from './cli-options.ts';
+import type { CliServices } from './cli-services.ts';
+
+type ProbeFlags = {
+  mode: 'syn' | 'connect' | 'both';
+  count: string;
+  interval: string;
+  timeout: string;
+  rto: string;
+  maxRetransmits: string;
+  sourcePorts: string;
+  json?: boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+};
+
+/** `synack probe <target>`: raw SYN and/or full connect attempts, as a timeline or NDJSON. */
+export function probeCommand(services: CliServices): Command {
+  return new Command('probe')
+    .description('probe a TCP handshake: raw SYN and full connect, IPv4 and IPv6')
+    .argument('<target>', 'host:port, [v6addr]:port or hostname:port')
+    .addOption(new Option('--mode <mode>', 'which probes to run').choices(['syn', 'connect', 'both']).default('both'))
+    .option('-c, --count <n>', 'rounds of attempts (0 = until Ctrl-C)', '3')
+    .option('-i, --interval <duration>', 'time between rounds', '1s')
+    .option('-t, --timeout <duration>', 'wait for an answer, from the first SYN', '3s')
+    .option('--rto <duration>', 'initial SYN retransmission timeout, doubled each time (0 = none)', '1s')
+    .option('--max-retransmits <n>', 'SYN retransmissions at most', '6')
+    .option('--source-ports <n>', 'attempts per round, each from its own source port (ECMP spread)', '1')
+    .option('--json', 'print NDJSON: one attempt record per line')
+    .option('-4, --ipv4', 'IPv4 only')
+    .option('-6, --ipv6', 'IPv6 only')
+    .action(async (spec: string, flags: ProbeFlags) => {
+      process.exitCode = await runProbe(spec, flags, services);
+    });
+}
+
+async function runProbe(spec: string, flags: ProbeFlags, services: CliServices): Promise<number> {
+  const { out } = services;
+  const timeoutMs = durationOption('--timeout', flags.timeout);
+  const plan = {
+    count: integerOption('--count', flags.count, 0, 1_000_000),
+    intervalMs: durationOption('--interval', flags.interval, { min: 1 }),
+    sourcePorts: integerOption('--source-ports', flags.sourcePorts, 1, 1024),
+    policy: {
+      timeoutMs,
+      rtoMs: flags.rto === '0' ? 0 : durationOption('--rto', flags.rto),
+      maxRetransmits: integerOption('--max-retransmits', flags.maxRetransmits, 0, 16),
+    },
+    kinds: (flags.mode === 'both' ? ['syn', 'connect'] : [flags.mode]) as ProbeKind[],
+  };
+  if (flags.ipv4 && flags.ipv6) throw services.usageError('-4 and -6 exclude each other');
+  const family: FamilyChoice = flags.ipv4 ? 'v4' : flags.ipv6 ? 'v6' : 'any';
+  const endpoint = parseEndpoint(spec);
+  const targets = await resolveTargets(endpoint, family);
+
+  if (!flags.json) {
+    const addresses = targets.map((t) => t.address).join(', ');
+    const rounds = plan.count === 0 ? 'until interrupted' : `${plan.count} round${plan.count > 1 ? 's' : ''}`;
+    out(
+      `PROBE ${endpoint.host}:${endpoint.port} (${addresses}): ${plan.kinds.join(' + ')}, ${rounds}, timeout ${flags.timeout}`,
+    );
+  }
+  const stop = services.interruptSignal();
+  const records = await runProbeSession(
+    { ...plan, targets },
+    {
+      syn: (target, policy) => services.synEngine().probe({ target, policy }),
+      connect: (target, ms) => probeConnect({ target, timeoutMs: ms }, services.sources),
+    },
+    (record: AttemptRecord) => out(flags.json ? JSON.stringify(record) : formatAttemptTimeline(record, timeoutMs)),
+    stop,
+  );
+  if (!flags.json) {
+    out('');
+    out(formatSummary(`${endpoint.host}:${endpoint.port}`, summarizeAttempts(records)));
+  }
+  return records.length > 0 && records.every((r) => isAnswered(r.outcome)) ? 0 : 1;
+}

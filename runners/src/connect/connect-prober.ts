@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { ATTEMPT_RECORD_VERSION, type ConnectAttemptRecord, type ProbeTarget } from '@synack/shared/attempt-record';
+import { classifyErrno } from '@synack/shared/error-type';
+import { ConnectOutcome } from '@synack/shared/probe-outcome';
+import { ErrorCode } from '@synack/shared/synack-error';
+import type { SourceResolver } from '../net/source-address.ts';
+import { canonicalAddress } from '../packet/ip-address-bytes.ts';
+import { inferSynRetransmits } from './infer-syn-retransmits.ts';
+
+export type ConnectProbeRequest = {
+  target: ProbeTarget;
+  /** Give up after this many ms, counted from the connect() call. */
+  timeoutMs: number;
+};
+
+/**
+ * Runs one full TCP handshake with `node:net` and records how it ended. The kernel does the
+ * SYN retransmissions; errnos map once onto outcomes and `error.type` (shared/error-type.ts).
+ * A local route lookup first separates "this host has no route" (`local_error`) from an
+ * ENETUNREACH that a router sent back (`unreachable`).
+ */
+export async function probeConnect(
+  request: ConnectProbeRequest,
+  sources: SourceResolver,
+): Promise<ConnectAttemptRecord> {
+  const origin = performance.now();
+  const target = { ...request.target, address: canonicalAddress(request.target.address) };
+  const record: ConnectAttemptRecord = {
+    v: ATTEMPT_RECORD_VERSION,
+    id: randomUUID(),
+    kind: 'connect',
+    target,
+    source: null,
+    startedAt: new Date().toISOString(),
+    synSentUs: [],
+    answerUs: null,
+    rttUs: null,
+    retransmits: 0,
+    outcome: ConnectOutcome.timeout,
+  };
+  const route = await sources.lookup(target.family, target.address);
+  if (!route.ok) {
+    record.outcome = ConnectOutcome.localError;
+    record.error = { code: ErrorCode.noRoute, message: `no route to ${target.address} on this host (${route.errno})` };
+    return record;
+  }
+  return new Promise((resolve) => {
+    const sentAt = performance.now();
+    record.synSentUs = [Math.round((sentAt - origin) * 1000)];
+    // Binding to the looked-up source first makes the kernel assign the port before connect(),
+    // so the record names it even when the attempt fails at once (refused on loopback).
+    const socket = connect({
+      host: target.address,
+      port: target.port,
+      family: target.family === 'v4' ? 4 : 6,
+      localAddress: route.address,
+    });
+    let sourcePort = 0;
+    socket.once('connectionAttempt', () => {
+      sourcePort = socket.localPort ?? 0;
+    });
+    let settled = false;
+    const settle = (outcome: ConnectOutcome, error?: { code: string; message: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const at = performance.now();
+      record.outcome = outcome;
+      record.source = { address: canonicalAddress(route.address), port: sourcePort };
+      if (outcome !== ConnectOutcome.timeout) {
+        record.answerUs = Math.round((at - origin) * 1000);
+        record.rttUs = Math.round((at - sentAt) * 1000);
+      }
+      record.retransmits = inferSynRetransmits(at - sentAt);
+      if (error) record.error = error;
+      socket.destroy();
+      resolve(record);
+    };
+    const timer = setTimeout(() => settle(ConnectOutcome.timeout), request.timeoutMs);
+    socket.once('connect', () => settle(ConnectOutcome.established));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      const { outcome } = classifyErrno(error.code);
+      settle(outcome, { code: error.code ?? 'EIO', message: error.message });
+    });
+  });
+}

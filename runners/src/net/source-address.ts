@@ -1,0 +1,53 @@
+import { createSocket } from 'node:dgram';
+import type { AddressFamily } from '@synack/shared/address-family';
+
+/** The kernel's choice of source address toward a destination, or why there is none. */
+export type SourceLookup = { ok: true; address: string } | { ok: false; errno: string; message: string };
+
+/**
+ * Asks the kernel which source address it would use toward `destination`: connect() on a UDP
+ * socket runs the same route lookup (ip_route_connect()/ip6_dst_lookup()) as a TCP connect, and
+ * sends nothing. A missing route shows up here as ENETUNREACH, before any packet is built.
+ */
+export function lookupSource(family: AddressFamily, destination: string): Promise<SourceLookup> {
+  return new Promise((resolve) => {
+    const socket = createSocket(family === 'v4' ? 'udp4' : 'udp6');
+    const finish = (result: SourceLookup) => {
+      socket.close();
+      resolve(result);
+    };
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish({ ok: false, errno: error.code ?? 'EIO', message: error.message }),
+    );
+    // Port 9 (discard) is arbitrary: UDP connect() only routes, it never sends.
+    socket.connect(9, destination, () => {
+      finish({ ok: true, address: socket.address().address });
+    });
+  });
+}
+
+/**
+ * Caches route lookups per destination for `ttlMs`, so thousands of probes to one host cost one
+ * lookup, while route changes are still seen within seconds.
+ */
+export class SourceResolver {
+  private readonly cache = new Map<string, { at: number; result: Promise<SourceLookup> }>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(ttlMs = 2000, now: () => number = performance.now.bind(performance)) {
+    this.ttlMs = ttlMs;
+    this.now = now;
+  }
+
+  lookup(family: AddressFamily, destination: string): Promise<SourceLookup> {
+    const key = `${family}|${destination}`;
+    const now = this.now();
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.result;
+    const result = lookupSource(family, destination);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { at: now, result });
+    return result;
+  }
+}

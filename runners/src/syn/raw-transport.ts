@@ -1,0 +1,153 @@
+import type { AddressFamily } from '@synack/shared/address-family';
+import { ErrorCode, SynackError } from '@synack/shared/synack-error';
+import raw, { type Socket as RawSocket } from 'raw-socket';
+import { errnoFromMessage } from './errno-from-message.ts';
+
+/** Called for every packet read; `bytes` is only valid during the call. */
+export type PacketHandler = (bytes: Buffer, length: number, peer: string) => void;
+
+/** The result of one send: `null` when it left, otherwise the errno name. */
+export type SendResult = string | null;
+
+const PROTO = { tcp: 6, icmp: 1, icmpv6: 58 } as const;
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
+const IPPROTO_IP = 0;
+const IP_HDRINCL = 3;
+const IPPROTO_IPV6 = 41;
+const IPV6_UNICAST_HOPS = 16;
+const IPPROTO_ICMPV6 = 58;
+const SOL_RAW = 255;
+const ICMP_FILTER = 1;
+const ICMP6_FILTER = 1;
+// Enough for a burst of tens of thousands of replies between two event-loop turns.
+const RECEIVE_BUFFER_BYTES = 16 << 20;
+// Bounded so that one flood cannot starve timers and sends.
+const MAX_READS_PER_WAKEUP = 4096;
+
+/**
+ * The raw sockets of one address family: a TCP socket to send SYNs and read replies, and an
+ * ICMP/ICMPv6 socket to read the errors that quote our SYNs. IPv4 uses IP_HDRINCL so that each
+ * SYN carries its own TTL and IP id; IPv6 sets the hop limit per send.
+ *
+ * raw-socket reads one packet per readiness event by default; this drains every readable packet
+ * per wake-up instead, which is what keeps replies from being lost at high probe rates.
+ */
+export class RawTransport {
+  readonly family: AddressFamily;
+  private readonly tcp: RawSocket;
+  private readonly icmp: RawSocket;
+  private readonly buffer = Buffer.alloc(65_536);
+  private hopLimit = -1;
+  private closed = false;
+
+  constructor(family: AddressFamily, onTcp: PacketHandler, onIcmp: PacketHandler, onWritable: () => void) {
+    this.family = family;
+    const addressFamily = family === 'v4' ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6;
+    try {
+      this.tcp = raw.createSocket({ protocol: PROTO.tcp, addressFamily });
+      this.icmp = raw.createSocket({ protocol: family === 'v4' ? PROTO.icmp : PROTO.icmpv6, addressFamily });
+    } catch (cause) {
+      const errno = errnoFromMessage(String((cause as Error).message));
+      const code = errno === 'EPERM' || errno === 'EACCES' ? ErrorCode.rawSocketDenied : ErrorCode.socketFailed;
+      throw new SynackError(code, `cannot open raw ${family} sockets: ${(cause as Error).message}`, { cause });
+    }
+    if (family === 'v4') this.tcp.setOption(IPPROTO_IP, IP_HDRINCL, 1);
+    for (const socket of [this.tcp, this.icmp]) {
+      setReceiveBuffer(socket);
+      // Raw sockets deliver every packet of the protocol; a socket error must not crash the process.
+      socket.on('error', () => {});
+    }
+    this.installIcmpFilter();
+    this.takeOverReads(this.tcp, onTcp);
+    this.takeOverReads(this.icmp, onIcmp);
+    this.tcp.wrap.on('sendReady', () => {
+      this.tcp.pauseSend();
+      onWritable();
+    });
+  }
+
+  /**
+   * Sends one packet synchronously. IPv4 packets include their IP header; `hopLimit` applies to
+   * IPv6 only (-1 restores the route's default). Returns the errno name on failure.
+   */
+  send(packet: Buffer, destination: string, hopLimit = -1): SendResult {
+    if (this.closed) return 'EBADF';
+    try {
+      if (this.family === 'v6' && hopLimit !== this.hopLimit) {
+        const value = Buffer.alloc(4);
+        value.writeInt32LE(hopLimit);
+        this.tcp.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, value, 4);
+        this.hopLimit = hopLimit;
+      }
+      this.tcp.wrap.send(packet, 0, packet.length, destination, noop);
+      return null;
+    } catch (error) {
+      return errnoFromMessage((error as Error).message) ?? 'EIO';
+    }
+  }
+
+  /** Asks for one `onWritable` call once the socket can take more (after EAGAIN/ENOBUFS). */
+  waitWritable(): void {
+    if (!this.closed) this.tcp.resumeSend();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tcp.close();
+    this.icmp.close();
+  }
+
+  private takeOverReads(socket: RawSocket, handler: PacketHandler): void {
+    const buffer = this.buffer;
+    let peer = '';
+    let length = 0;
+    const capture = (_b: Buffer, bytes: number, source: string) => {
+      length = bytes;
+      peer = source;
+    };
+    socket.wrap.removeAllListeners('recvReady');
+    socket.wrap.on('recvReady', () => {
+      for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
+        try {
+          socket.wrap.recv(buffer, capture);
+        } catch {
+          return; // EAGAIN: drained. Other read errors leave nothing to read either.
+        }
+        handler(buffer, length, peer);
+      }
+    });
+  }
+
+  // Only the error types that can quote a SYN reach us: less work per packet on busy hosts.
+  private installIcmpFilter(): void {
+    if (this.family === 'v4') {
+      // linux/icmp.h ICMP_FILTER: a set bit blocks that type.
+      const pass = (1 << 3) | (1 << 11) | (1 << 12);
+      const mask = Buffer.alloc(4);
+      mask.writeUInt32LE(~pass >>> 0);
+      this.icmp.setOption(SOL_RAW, ICMP_FILTER, mask, 4);
+      return;
+    }
+    // RFC 3542 3.2 icmp6_filter: 256 bits, set = block; types 1-4 are the errors.
+    const filter = Buffer.alloc(32, 0xff);
+    filter.writeUInt32LE((0xffffffff & ~0b11110) >>> 0, 0);
+    this.icmp.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
+  }
+}
+
+function setReceiveBuffer(socket: RawSocket): void {
+  try {
+    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES);
+  } catch {
+    try {
+      socket.setOption(SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER_BYTES);
+    } catch {
+      // The default buffer still works, just with less headroom for bursts.
+    }
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseEndpoint } from './parse-endpoint.ts';
+
+describe('parseEndpoint', () => {
+  it('parses IPv4, bracketed IPv6 and hostnames with ports', () => {
+    expect(parseEndpoint('192.0.2.1:443')).toEqual({
+      kind: 'address',
+      host: '192.0.2.1',
+      address: '192.0.2.1',
+      family: 'v4',
+      port: 443,
+    });
+    expect(parseEndpoint('[2001:db8::1]:8080')).toMatchObject({
+      kind: 'address',
+      family: 'v6',
+      address: '2001:db8::1',
+      port: 8080,
+    });
+    expect(parseEndpoint('Web.Example.COM.:80')).toEqual({ kind: 'hostname', host: 'web.example.com', port: 80 });
+  });
+
+  it.each([
+    ['192.0.2.1:0', 'port must be 1..65535, got 0'],
+    ['192.0.2.1:70000', 'port must be 1..65535, got 70000'],
+    ['192.0.2.1:http', 'port must be a number 1..65535, got "http"'],
+    ['192.0.2.1', 'missing ":port"'],
+    ['2001:db8::1:80', 'write IPv6 addresses in brackets'],
+    ['[2001:db8::1]', 'missing ":port" after "]"'],
+    ['[2001:db8::1:80', 'missing "]"'],
+    ['[192.0.2.1]:80', 'is not an IPv6 address'],
+    ['300.1.2.3:80', '"300.1.2.3" is not a valid IPv4 address'],
+    ['bad_host!:80', 'neither an IP address nor a valid hostname'],
+    ['-lead.example:80', 'neither an IP address nor a valid hostname'],
+    ['', 'empty'],
+  ])('rejects %j with a clear reason', (spec, reason) => {
+    expect(() => parseEndpoint(spec)).toThrow(reason);
+    try {
+      parseEndpoint(spec);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'SYNACK_ERR_BAD_TARGET' });
+    }
+  });
+});
