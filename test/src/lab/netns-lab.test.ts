@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from './find-executable.ts';
 import { requireLabOrSkip } from './lab-availability.ts';
@@ -18,8 +20,6 @@ async function connectFromClient(lab: Lab, address: string, port = PORT): Promis
 }
 
 async function namespaceList(): Promise<string[]> {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
   const { stdout } = await promisify(execFile)(ip, ['netns', 'list']);
   // Lines look like "sk2ikow-1q7-c (id: 3)".
   return stdout.split('\n').map((line) => line.split(' ')[0] ?? '');
@@ -54,21 +54,22 @@ describe.skipIf(requireLabOrSkip())('netns lab', () => {
   it.each([
     { family: 'v4' as const, sysctl: 'net/ipv4/ip_forward' },
     { family: 'v6' as const, sysctl: 'net/ipv6/conf/all/forwarding' },
-  ])('traffic goes via the router: the route points at it and $family forwarding carries it', async ({
-    family,
-    sysctl,
-  }) => {
-    const route = await lab.run('client', [ip, 'route', 'get', lab.addresses.server[family]]);
-    expect(route.stdout).toContain(`via ${lab.addresses.router.clientSide[family]}`);
-    const setForwarding = (value: number) => lab.run('router', ['tee', `/proc/sys/${sysctl}`], { input: `${value}\n` });
-    await setForwarding(0);
-    try {
-      expect(await connectFromClient(lab, lab.addresses.server[family])).not.toBe('CONNECTED');
-    } finally {
-      await setForwarding(1);
-    }
-    expect(await connectFromClient(lab, lab.addresses.server[family])).toBe('CONNECTED');
-  });
+  ])(
+    'traffic goes via the router: the route points at it and $family forwarding carries it',
+    async ({ family, sysctl }) => {
+      const route = await lab.run('client', [ip, 'route', 'get', lab.addresses.server[family]]);
+      expect(route.stdout).toContain(`via ${lab.addresses.router.clientSide[family]}`);
+      const setForwarding = (value: number) =>
+        lab.run('router', ['tee', `/proc/sys/${sysctl}`], { input: `${value}\n` });
+      await setForwarding(0);
+      try {
+        expect(await connectFromClient(lab, lab.addresses.server[family])).not.toBe('CONNECTED');
+      } finally {
+        await setForwarding(1);
+      }
+      expect(await connectFromClient(lab, lab.addresses.server[family])).toBe('CONNECTED');
+    },
+  );
 
   it('an nft drop rule on the server makes connects time out, and counts the SYNs', async () => {
     await lab.nft(
@@ -93,7 +94,9 @@ describe.skipIf(requireLabOrSkip())('netns lab', () => {
       /command failed \(exit code 1\): .*ip netns exec sk\S+-c \S+ link show nosuch0\nstderr: .*nosuch0/,
     );
     await expect(lab.nft('server', 'table inet t { chain input { bogus } }')).rejects.toThrow(/nft -f -\nstderr: .+/);
-    await expect(lab.listen(PORT)).rejects.toThrow(/exited \(code 1\) before printing "listening".*\nstderr: .*EADDRINUSE/s);
+    await expect(lab.listen(PORT)).rejects.toThrow(
+      /exited \(code 1\) before printing "listening".*\nstderr: .*EADDRINUSE/s,
+    );
     expect((await lab.exec('client', ['false'])).code).toBe(1);
   });
 
