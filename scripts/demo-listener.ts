@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 
 // A dual-stack listener for the demo: separate IPv4 and IPv6-only sockets on one port, like a
 // real server. Prints the port once both listen, then accepts and closes connections.

@@ -51,6 +51,8 @@ synack_ensure_npm_deps() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   synack_log "installing npm dependencies with Node $(node --version)"
   # node-gyp builds raw-socket against the project Node's headers, not the machine's older Node.
-  (cd "$SYNACK_ROOT" && npm_config_nodedir="$SYNACK_NODE_HOME" npm ci --no-audit --no-fund --loglevel=error) || return 1
+  # `npm install` (pinned by package-lock.json) rather than `npm ci`: npm 11 leaves other
+  # platforms' optional packages out of the lockfile and `npm ci` then refuses it (npm/cli#8320).
+  (cd "$SYNACK_ROOT" && npm_config_nodedir="$SYNACK_NODE_HOME" npm install --no-audit --no-fund --loglevel=error) || return 1
   echo "$want" >"$stamp"
 }

@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeTarget } from '@synack/shared/attempt-record';
 import { SourceResolver } from '@synack/runners/net/source-address';
 import { addressToBytes } from '@synack/runners/packet/ip-address-bytes';
 import { flowKey, matchTcpReply } from '@synack/runners/packet/reply-matcher';
 import { encodeSyn } from '@synack/runners/packet/syn-encoder';
 import { RawTransport } from '@synack/runners/syn/raw-transport';
 import { SynEngine } from '@synack/runners/syn/syn-engine';
+import type { ProbeTarget } from '@synack/shared/attempt-record';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRawOrSkip } from './support/require-raw-or-skip.ts';
 import { only, parseRecords, synackArgv } from './support/synack-cli.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -31,7 +32,9 @@ const target = (address: string, port: number): ProbeTarget => ({
 });
 
 function tcpCounter(name: string): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Tcp:'));
   const keys = (lines[0] ?? '').split(/\s+/);
   const values = (lines[1] ?? '').split(/\s+/);
   return Number(values[keys.indexOf(name)]);
@@ -144,14 +147,26 @@ describe.skipIf(requireRawOrSkip())('SYN engine against the kernel on loopback (
     }
   });
 
+  it('settles each attempt as soon as its answer is read, with nothing else waking the process', async () => {
+    const child = fileURLToPath(new URL('./support/resolve-lag-child.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [child], { timeout: 30_000 });
+    const lags = JSON.parse(stdout) as number[];
+    expect(lags).toHaveLength(10);
+    expect(Math.max(...lags)).toBeLessThan(100);
+  });
+
   it('without raw privilege, SYN probes report SYNACK_ERR_RAW_SOCKET_DENIED and connect probes still work', async () => {
     const s = await listen('127.0.0.1');
     servers.push(s);
     // setpriv drops every capability and runs as nobody: a real unprivileged process.
-    const { stdout } = await promisify(execFile)(
-      'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', ...synackArgv('probe', `127.0.0.1:${portOf(s)}`, '--count', '1', '--json')],
-    ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    const { stdout } = await promisify(execFile)('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      ...synackArgv('probe', `127.0.0.1:${portOf(s)}`, '--count', '1', '--json'),
+    ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     const records = parseRecords(stdout);
     expect(only(records, 'syn')).toMatchObject({
       outcome: 'local_error',

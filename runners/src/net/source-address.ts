@@ -16,12 +16,14 @@ export function lookupSource(family: AddressFamily, destination: string): Promis
       socket.close();
       resolve(result);
     };
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      finish({ ok: false, errno: error.code ?? 'EIO', message: error.message }),
-    );
-    // Port 9 (discard) is arbitrary: UDP connect() only routes, it never sends.
-    socket.connect(9, destination, () => {
-      finish({ ok: true, address: socket.address().address });
+    const failed = (error: NodeJS.ErrnoException) =>
+      finish({ ok: false, errno: error.code ?? 'EIO', message: error.message });
+    socket.once('error', failed);
+    // Port 9 (discard) is arbitrary: UDP connect() only routes, it never sends. Node hands a
+    // connect() failure to this callback, not to 'error'.
+    socket.connect(9, destination, (error?: Error) => {
+      if (error) failed(error);
+      else finish({ ok: true, address: socket.address().address });
     });
   });
 }

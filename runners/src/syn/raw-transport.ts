@@ -41,6 +41,7 @@ export class RawTransport {
   private readonly buffer = Buffer.alloc(65_536);
   private hopLimit = -1;
   private closed = false;
+  private drainScheduled = false;
 
   constructor(family: AddressFamily, onTcp: PacketHandler, onIcmp: PacketHandler, onWritable: () => void) {
     this.family = family;
@@ -63,8 +64,20 @@ export class RawTransport {
     this.takeOverReads(this.tcp, onTcp);
     this.takeOverReads(this.icmp, onIcmp);
     this.tcp.wrap.on('sendReady', () => {
+      this.drainMicrotasksSoon();
       this.tcp.pauseSend();
       onWritable();
+    });
+  }
+
+  // raw-socket calls into JS with Nan::Call, not node::MakeCallback, so promise reactions queued
+  // while handling a packet (an attempt resolving) would wait for some unrelated later event:
+  // seen as a finished probe reported only when the next timer fired. An immediate runs them.
+  private drainMicrotasksSoon(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
     });
   }
 
@@ -110,6 +123,7 @@ export class RawTransport {
     };
     socket.wrap.removeAllListeners('recvReady');
     socket.wrap.on('recvReady', () => {
+      this.drainMicrotasksSoon();
       for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
         try {
           socket.wrap.recv(buffer, capture);

@@ -24,6 +24,7 @@ export function parseRecords(stdout: string): AttemptRecord[] {
 /** The one record of a kind in a probe's output; fails if there is not exactly one. */
 export function only(records: readonly AttemptRecord[], kind: AttemptRecord['kind']): AttemptRecord {
   const found = records.filter((r) => r.kind === kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind} record, got ${found.length}: ${JSON.stringify(records)}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind} record, got ${found.length}: ${JSON.stringify(records)}`);
   return found[0] as AttemptRecord;
 }

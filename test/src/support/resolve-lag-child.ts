@@ -1,0 +1,22 @@
+import { type AddressInfo, createServer } from 'node:net';
+import { SourceResolver } from '@synack/runners/net/source-address';
+import { SynEngine } from '@synack/runners/syn/syn-engine';
+
+// Runs in its own process, where nothing else wakes the event loop: prints, per attempt, how
+// long after its answer the probe() promise settled. Used by syn-engine-loopback.netns.test.ts.
+const server = createServer((s) => s.destroy());
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const port = (server.address() as AddressInfo).port;
+const engine = new SynEngine({ rawAllowed: true, sources: new SourceResolver(60_000) });
+const lags: number[] = [];
+for (let i = 0; i < 10; i++) {
+  const origin = performance.now();
+  const record = await engine.probe({
+    target: { name: 'l', address: '127.0.0.1', port, family: 'v4' },
+    policy: { timeoutMs: 5000, rtoMs: 0, maxRetransmits: 0 },
+  });
+  lags.push(Math.round(performance.now() - origin - (record.answerUs ?? 0) / 1000));
+}
+engine.close();
+server.close();
+process.stdout.write(`${JSON.stringify(lags)}\n`);
