@@ -35,12 +35,16 @@ const PROTO_TCP = 6;
  * Encodes a SYN the way a Linux client sends one: options MSS, SACK-permitted, timestamps,
  * NOP, window scale (tcp_options_write() order). IPv4 output starts with a 20-byte IP header
  * for IP_HDRINCL sockets; IPv6 output is the TCP segment only (the kernel adds the header).
- * The TCP checksum covers the RFC 9293 3.1 / RFC 8200 8.1 pseudo-header.
+ * The TCP checksum covers the RFC 9293 3.1 / RFC 8200 8.1 pseudo-header. With `out`, the SYN
+ * is written into (and returned as a view of) that buffer.
  */
-export function encodeSyn(spec: SynSpec): Buffer {
+export function encodeSyn(spec: SynSpec, out?: Buffer): Buffer {
   const v4 = spec.family === 'v4';
   const ipBytes = v4 ? IPV4_HEADER_BYTES : 0;
-  const buf = Buffer.alloc(ipBytes + SYN_TCP_BYTES);
+  const size = ipBytes + SYN_TCP_BYTES;
+  if (out && out.length < size) throw new RangeError(`encodeSyn needs ${size} bytes, got ${out.length}`);
+  // A caller that sends synchronously can reuse one buffer for every SYN: no allocation per probe.
+  const buf = out ? out.subarray(0, size).fill(0) : Buffer.alloc(size);
   if (v4) writeIpv4Header(buf, spec);
   const t = ipBytes;
   buf.writeUInt16BE(spec.sourcePort, t);
