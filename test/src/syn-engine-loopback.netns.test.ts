@@ -103,7 +103,7 @@ describe.skipIf(requireRawOrSkip())('SYN engine against the kernel on loopback (
     const answers: string[] = [];
     const flows = new Map(
       [41001, 41002].map((sourcePort) => [
-        flowKey('127.0.0.1', port, sourcePort),
+        flowKey(port, sourcePort),
         {
           targetAddress: '127.0.0.1',
           targetPort: port,
@@ -158,12 +158,11 @@ describe.skipIf(requireRawOrSkip())('SYN engine against the kernel on loopback (
   it('without raw privilege, SYN probes report SYNACK_ERR_RAW_SOCKET_DENIED and connect probes still work', async () => {
     const s = await listen('127.0.0.1');
     servers.push(s);
-    // setpriv drops every capability and runs as nobody: a real unprivileged process.
+    // setpriv empties the bounding set, so even uid 0 runs with no capabilities at all: a real
+    // unprivileged process that can still read a checkout only root may read (CI's clone).
     const { stdout } = await promisify(execFile)('setpriv', [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
       '--inh-caps=-all',
+      '--ambient-caps=-all',
       '--bounding-set=-all',
       ...synackArgv('probe', `127.0.0.1:${portOf(s)}`, '--count', '1', '--json'),
     ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));

@@ -16,8 +16,12 @@ describe('lookupSource', () => {
     let now = 0;
     const resolver = new SourceResolver(1000, () => now);
     const a = resolver.lookup('v4', '127.0.0.1');
+    expect(resolver.cached('v4', '127.0.0.1')).toBeUndefined();
     expect(resolver.lookup('v4', '127.0.0.1')).toBe(a);
+    await a;
+    expect(resolver.cached('v4', '127.0.0.1')).toEqual({ ok: true, address: '127.0.0.1' });
     now = 1500;
+    expect(resolver.cached('v4', '127.0.0.1')).toBeUndefined();
     expect(resolver.lookup('v4', '127.0.0.1')).not.toBe(a);
   });
 });

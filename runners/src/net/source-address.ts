@@ -28,12 +28,14 @@ export function lookupSource(family: AddressFamily, destination: string): Promis
   });
 }
 
+type CacheEntry = { at: number; result: Promise<SourceLookup>; settled?: SourceLookup };
+
 /**
  * Caches route lookups per destination for `ttlMs`, so thousands of probes to one host cost one
  * lookup, while route changes are still seen within seconds.
  */
 export class SourceResolver {
-  private readonly cache = new Map<string, { at: number; result: Promise<SourceLookup> }>();
+  private readonly cache = new Map<string, CacheEntry>();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -47,9 +49,18 @@ export class SourceResolver {
     const now = this.now();
     const hit = this.cache.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.result;
-    const result = lookupSource(family, destination);
+    const entry: CacheEntry = { at: now, result: lookupSource(family, destination) };
+    entry.result.then((settled) => {
+      entry.settled = settled;
+    });
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { at: now, result });
-    return result;
+    this.cache.set(key, entry);
+    return entry.result;
+  }
+
+  /** A fresh lookup that has already completed, without waiting; otherwise `undefined`. */
+  cached(family: AddressFamily, destination: string): SourceLookup | undefined {
+    const hit = this.cache.get(`${family}|${destination}`);
+    return hit && this.now() - hit.at < this.ttlMs ? hit.settled : undefined;
   }
 }

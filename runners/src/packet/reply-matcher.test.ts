@@ -16,8 +16,8 @@ function flow(source: string, target: string, targetPort: number, sourcePort: nu
 }
 
 function table(...flows: FlowIdentity[]) {
-  const map = new Map(flows.map((f) => [flowKey(f.targetAddress, f.targetPort, f.sourcePort), f]));
-  return (key: string) => map.get(key);
+  const map = new Map(flows.map((f) => [flowKey(f.targetPort, f.sourcePort), f]));
+  return (key: number) => map.get(key);
 }
 
 const v4 = flow('192.0.2.1', '198.51.100.7', 443, 40000, 0xfffffffe);
@@ -66,6 +66,8 @@ describe('matchTcpReply', () => {
     expect(tcp4(reply4({ sourcePort: 444 }))).toEqual({ kind: 'stray', reason: 'unknown_flow' });
     expect(tcp4(reply4({ destinationPort: 40002 }))).toEqual({ kind: 'stray', reason: 'unknown_flow' });
     expect(tcp4(reply4({ to: '192.0.2.99' }))).toEqual({ kind: 'stray', reason: 'wrong_destination' });
+    // Same ports, another host: not ours, even though the port pair is in flight.
+    expect(tcp4(reply4({ from: '198.51.100.8' }))).toEqual({ kind: 'stray', reason: 'wrong_peer' });
     expect(tcp4(reply4({ flags: 0x10 }))).toEqual({ kind: 'stray', reason: 'unexpected_flags' });
     const pkt = reply4();
     expect(matchTcpReply('v4', pkt, 30, '', lookup)).toEqual({ kind: 'stray', reason: 'malformed' });

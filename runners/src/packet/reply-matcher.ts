@@ -18,9 +18,13 @@ export type FlowIdentity = {
   targetBytes: Uint8Array;
 };
 
-/** Key of a flow in the in-flight table, from the target's side. */
-export function flowKey(targetAddress: string, targetPort: number, sourcePort: number): string {
-  return `${targetAddress}|${targetPort}|${sourcePort}`;
+/**
+ * Key of a flow in the in-flight table: our source port and the target's port, as one number.
+ * Numbers, not strings, because this runs per packet; the engine keeps source ports unique per
+ * target port, and the matcher then checks the address itself.
+ */
+export function flowKey(targetPort: number, sourcePort: number): number {
+  return sourcePort * 65536 + targetPort;
 }
 
 /** Why a received packet was not attributed to any attempt. */
@@ -29,6 +33,7 @@ export const StrayReason = {
   notTcp: 'not_tcp',
   unknownFlow: 'unknown_flow',
   wrongDestination: 'wrong_destination',
+  wrongPeer: 'wrong_peer',
   badAck: 'bad_ack',
   unacceptableRst: 'unacceptable_rst',
   unexpectedFlags: 'unexpected_flags',
@@ -59,12 +64,11 @@ export function matchTcpReply<P extends FlowIdentity>(
   packet: Uint8Array,
   length: number,
   peer: string,
-  lookup: (key: string) => P | undefined,
+  lookup: (key: number) => P | undefined,
 ): ReplyMatch<P> {
   let start = 0;
   let end = length;
   let ttl: number | null = null;
-  let from = peer;
   if (family === 'v4') {
     const ip = decodeIpv4Header(packet, 0, length);
     if (!ip) return stray('malformed');
@@ -72,15 +76,17 @@ export function matchTcpReply<P extends FlowIdentity>(
     start = ip.headerBytes;
     end = Math.min(length, ip.totalLength);
     ttl = ip.ttl;
-    from = bytesToAddress(packet, ip.sourceOffset, 'v4');
-  } else {
-    from = canonicalAddress(peer);
   }
   const segment = decodeTcpSegment(packet, start, end);
   if (!segment) return stray('malformed');
-  const probe = lookup(flowKey(from, segment.sourcePort, segment.destinationPort));
+  const probe = lookup(flowKey(segment.sourcePort, segment.destinationPort));
   if (!probe) return stray('unknown_flow');
-  if (family === 'v4' && !sameBytes(packet, 16, probe.sourceBytes)) return stray('wrong_destination');
+  if (family === 'v4') {
+    if (!sameBytes(packet, 12, probe.targetBytes)) return stray('wrong_peer');
+    if (!sameBytes(packet, 16, probe.sourceBytes)) return stray('wrong_destination');
+  } else if (canonicalAddress(peer) !== probe.targetAddress) {
+    return stray('wrong_peer');
+  }
   const acceptableAck = (segment.flags & TcpFlag.ack) !== 0 && segment.ack === (probe.seq + 1) >>> 0;
   if (segment.flags & TcpFlag.rst) return acceptableAck ? { kind: 'rst', probe, segment } : stray('unacceptable_rst');
   if (segment.flags & TcpFlag.syn && segment.flags & TcpFlag.ack) {
@@ -98,7 +104,7 @@ export function matchIcmpReply<P extends FlowIdentity>(
   packet: Uint8Array,
   length: number,
   peer: string,
-  lookup: (key: string) => P | undefined,
+  lookup: (key: number) => P | undefined,
 ): ReplyMatch<P> {
   let start = 0;
   let from = peer;
@@ -112,8 +118,9 @@ export function matchIcmpReply<P extends FlowIdentity>(
   }
   const error = decodeIcmpError(family, packet, start, length);
   if (!error) return stray('not_an_error');
-  const probe = lookup(flowKey(error.quotedDestination, error.quotedDestinationPort, error.quotedSourcePort));
+  const probe = lookup(flowKey(error.quotedDestinationPort, error.quotedSourcePort));
   if (!probe) return stray('unknown_flow');
+  if (error.quotedDestination !== probe.targetAddress) return stray('wrong_peer');
   if (error.quotedSeq !== probe.seq >>> 0) return stray('wrong_seq');
   return { kind: 'icmp', probe, type: error.type, code: error.code, from, quotedIpId: error.quotedIpId };
 }
