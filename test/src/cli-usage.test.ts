@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { synackArgv } from './support/synack-cli.ts';
+
+// Usage errors need no privileges and send nothing: every case fails before any probe.
+async function synack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [node, ...rest] = synackArgv(...args) as [string, ...string[]];
+  try {
+    const { stdout, stderr } = await promisify(execFile)(node, rest, { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('synack usage errors', () => {
+  it.each([
+    [['probe', '192.0.2.1:0'], 'bad target "192.0.2.1:0": port must be 1..65535, got 0'],
+    [['probe', '192.0.2.1:70000'], 'port must be 1..65535, got 70000'],
+    [['probe', '999.1.2.3:80'], '"999.1.2.3" is not a valid IPv4 address'],
+    [['probe', 'no such host:80'], 'neither an IP address nor a valid hostname'],
+    [['probe', 'unresolvable.invalid:80'], 'cannot resolve "unresolvable.invalid"'],
+    [['probe', '192.0.2.1:80', '-6'], 'it is an IPv4 address but -6 was given'],
+    [['probe', '192.0.2.1:80', '--count', 'many'], '--count: expected an integer'],
+    [['probe', '192.0.2.1:80', '--timeout', 'x'], '--timeout: expected a duration'],
+    [['probe', '192.0.2.1:80', '--mode', 'udp'], "argument 'udp' is invalid"],
+    [['trace', '[::1]'], 'missing ":port" after "]"'],
+    [['probe'], "missing required argument 'target'"],
+  ])('%j exits 2 with one clear line', async (args, message) => {
+    const { code, stdout, stderr } = await synack(...args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(message);
+  });
+
+  it('prints help with exit 0', async () => {
+    const { code, stdout } = await synack('probe', '--help');
+    expect(code).toBe(0);
+    expect(stdout).toContain('--source-ports <n>');
+  });
+});
