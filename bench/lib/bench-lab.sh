@@ -38,7 +38,8 @@ bench_lab_up() {
   bench_in_server sh -c 'echo 65535 > /proc/sys/net/core/somaxconn; echo 262144 > /proc/sys/net/ipv4/tcp_max_syn_backlog; echo 0 > /proc/sys/net/ipv4/tcp_syncookies'
   local ready
   ready="$(mktemp)"
-  bench_in_server node "$SYNACK_ROOT/bench/src/many-listeners.ts" "$BENCH_PORT_FIRST" "$BENCH_PORT_LAST" >"$ready" 2>&1 &
+  # Not through bench_in_server: a backgrounded function is a subshell, and its pid is not node's.
+  ip netns exec "$BENCH_SERVER" node "$SYNACK_ROOT/bench/src/many-listeners.ts" "$BENCH_PORT_FIRST" "$BENCH_PORT_LAST" >"$ready" 2>&1 &
   BENCH_LISTENER_PID=$!
   for _ in $(seq 1 200); do
     grep -q '^listening' "$ready" && break
@@ -54,6 +55,11 @@ bench_lab_up() {
 
 bench_lab_down() {
   [ -n "$BENCH_LISTENER_PID" ] && kill "$BENCH_LISTENER_PID" 2>/dev/null || true
+  # Anything else still running in the namespaces would outlive them.
+  local pid
+  for ns in "$BENCH_CLIENT" "$BENCH_SERVER"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
   ip netns del "$BENCH_CLIENT" 2>/dev/null || true
   ip netns del "$BENCH_SERVER" 2>/dev/null || true
 }

@@ -17,6 +17,7 @@ export type ProbeTarget = {
 /** Where the SYN left from: the address the kernel's route lookup chose, and our port. */
 export type ProbeSource = {
   address: string;
+  /** Our port; 0 only when a connect() failed before the kernel's choice could be read. */
   port: number;
 };
 

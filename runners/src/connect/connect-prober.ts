@@ -48,16 +48,13 @@ export async function probeConnect(
   return new Promise((resolve) => {
     const sentAt = performance.now();
     record.synSentUs = [Math.round((sentAt - origin) * 1000)];
-    // Binding to the looked-up source first makes the kernel assign the port before connect(),
-    // so the record names it even when the attempt fails at once (refused on loopback).
-    const socket = connect({
-      host: target.address,
-      port: target.port,
-      family: target.family === 'v4' ? 4 : 6,
-      localAddress: route.address,
-    });
+    // No bind() before connect(): a bound socket takes its port at bind time, through a search that
+    // avoids ports of recently closed connections and grows costly after tens of thousands of
+    // probes; connect() picks a port per 4-tuple. The port is read once connect() has run, which
+    // is after Node's own nextTick for a literal address.
+    const socket = connect({ host: target.address, port: target.port, family: target.family === 'v4' ? 4 : 6 });
     let sourcePort = 0;
-    socket.once('connectionAttempt', () => {
+    process.nextTick(() => {
       sourcePort = socket.localPort ?? 0;
     });
     let settled = false;
@@ -67,7 +64,10 @@ export async function probeConnect(
       clearTimeout(timer);
       const at = performance.now();
       record.outcome = outcome;
-      record.source = { address: canonicalAddress(route.address), port: sourcePort };
+      record.source = {
+        address: canonicalAddress(socket.localAddress ?? route.address),
+        port: socket.localPort ?? sourcePort,
+      };
       if (outcome !== ConnectOutcome.timeout) {
         record.answerUs = Math.round((at - origin) * 1000);
         record.rttUs = Math.round((at - sentAt) * 1000);

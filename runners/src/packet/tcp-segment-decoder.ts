@@ -23,16 +23,15 @@ export type TcpSegment = {
  */
 export function decodeTcpSegment(bytes: Uint8Array, start: number, end: number): TcpSegment | null {
   if (end - start < 20) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = ((bytes[start + 12] as number) >> 4) * 4;
   if (headerBytes < 20 || start + headerBytes > end) return null;
   const segment: TcpSegment = {
-    sourcePort: view.getUint16(start),
-    destinationPort: view.getUint16(start + 2),
-    seq: view.getUint32(start + 4),
-    ack: view.getUint32(start + 8),
+    sourcePort: u16(bytes, start),
+    destinationPort: u16(bytes, start + 2),
+    seq: u32(bytes, start + 4),
+    ack: u32(bytes, start + 8),
     flags: bytes[start + 13] as number,
-    window: view.getUint16(start + 14),
+    window: u16(bytes, start + 14),
     start,
     length: end - start,
     mss: null,
@@ -53,14 +52,25 @@ export function decodeTcpSegment(bytes: Uint8Array, start: number, end: number):
     if (i + 1 >= optionsEnd) break;
     const len = bytes[i + 1] as number;
     if (len < 2 || i + len > optionsEnd) break;
-    if (kind === 2 && len === 4) segment.mss = view.getUint16(i + 2);
+    if (kind === 2 && len === 4) segment.mss = u16(bytes, i + 2);
     else if (kind === 3 && len === 3) segment.windowScale = Math.min(bytes[i + 2] as number, 14);
     else if (kind === 4 && len === 2) segment.sackPermitted = true;
     else if (kind === 8 && len === 10) {
-      segment.tsVal = view.getUint32(i + 2);
-      segment.tsEcr = view.getUint32(i + 6);
+      segment.tsVal = u32(bytes, i + 2);
+      segment.tsEcr = u32(bytes, i + 6);
     }
     i += len;
   }
   return segment;
+}
+
+// Plain byte arithmetic: no DataView to allocate for every packet.
+function u16(b: Uint8Array, i: number): number {
+  return ((b[i] as number) << 8) | (b[i + 1] as number);
+}
+
+function u32(b: Uint8Array, i: number): number {
+  return (
+    (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0
+  );
 }

@@ -2,11 +2,11 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import type { AddressFamily } from '@synack/shared/address-family';
 import type { ProbeTarget, SynAttemptRecord } from '@synack/shared/attempt-record';
 import { ErrorCode, isSynackError } from '@synack/shared/synack-error';
-import type { SourceResolver } from '../net/source-address.ts';
+import type { SourceLookup, SourceResolver } from '../net/source-address.ts';
 import { addressToBytes, canonicalAddress } from '../packet/ip-address-bytes.ts';
 import { type FlowIdentity, flowKey, matchIcmpReply, matchTcpReply, type ReplyMatch } from '../packet/reply-matcher.ts';
 import { encodeSyn } from '../packet/syn-encoder.ts';
-import { DeadlineHeap } from './deadline-heap.ts';
+import { DeadlineQueues, TimerKind } from './deadline-queues.ts';
 import { RAW_SOCKET_DENIED_MESSAGE } from './raw-capability.ts';
 import { RawTransport } from './raw-transport.ts';
 import { type RetransmitPolicy, synSendOffsetsMs } from './retransmit-schedule.ts';
@@ -48,8 +48,10 @@ type Flight = FlowIdentity &
   SynAttemptState & {
     key: number;
     transport: RawTransport;
-    offsets: number[];
+    /** Wait before each retransmission, from the previous send (RTO, doubling). */
+    gaps: readonly number[];
     timeoutMs: number;
+    deadline: number;
     sentAt: number[];
     ipIds: number[];
     done: boolean;
@@ -57,9 +59,6 @@ type Flight = FlowIdentity &
   };
 
 type Lane = { transport: RawTransport; queue: Flight[]; head: number; blocked: boolean; scratch: Buffer };
-// Timers name a flight by key and ISN rather than holding it, so an answered attempt is freed at
-// once instead of when its deadline passes (at 50,000 probes/s that is 100,000 attempts held).
-type TimerEntry = { key: number; seq: number; send: boolean };
 
 const BACKPRESSURE = new Set(['EAGAIN', 'ENOBUFS']);
 const DEFAULT_TTL = 64;
@@ -90,7 +89,8 @@ export class SynEngine {
   private readonly now: () => number;
   private readonly flights = new Map<number, Flight>();
   private readonly lanes = new Map<AddressFamily, Lane | { error: string; code: string }>();
-  private readonly timers = new DeadlineHeap<TimerEntry>();
+  private readonly timers = new DeadlineQueues();
+  private readonly gapsByPolicy = new WeakMap<RetransmitPolicy, readonly number[]>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly random = new Uint32Array(1024);
@@ -109,67 +109,74 @@ export class SynEngine {
     return this.flights.size;
   }
 
-  /** Runs one attempt. Resolves with its record once answered, timed out or failed locally. */
-  async probe(request: SynProbeRequest): Promise<SynAttemptRecord> {
+  /**
+   * Runs one attempt. Resolves with its record once answered, timed out or failed locally; never
+   * rejects. Not `async`: with a cached route lookup everything up to the send is synchronous,
+   * which matters at tens of thousands of attempts per second.
+   */
+  probe(request: SynProbeRequest): Promise<SynAttemptRecord> {
     const origin = this.now();
     const startedAt = new Date().toISOString();
-    const target = { ...request.target, address: canonicalAddress(request.target.address) };
-    const base: SynAttemptState = {
-      id: randomUUID(),
-      target,
-      source: null,
-      startedAt,
-      origin,
-      sentAt: [],
-      ipIds: [],
-      tsBase: 0,
-    };
-    if (request.ttl !== undefined) base.sentTtl = request.ttl;
-    const fail = (code: string, message: string) => {
+    const address = canonicalAddress(request.target.address);
+    const target = address === request.target.address ? request.target : { ...request.target, address };
+    const id = randomUUID();
+    const fail = (code: string, message: string): SynAttemptRecord => {
       this.stats.localError++;
-      return buildSynRecord(base, { kind: 'local_error', code, message });
+      const state: SynAttemptState = { id, target, source: null, startedAt, origin, sentAt: [], ipIds: [], tsBase: 0 };
+      if (request.ttl !== undefined) state.sentTtl = request.ttl;
+      return buildSynRecord(state, { kind: 'local_error', code, message });
     };
-    if (this.closed) return fail(ErrorCode.engineClosed, 'the SYN engine is closed');
-    const offsets = synSendOffsetsMs(request.policy);
+    if (this.closed) return Promise.resolve(fail(ErrorCode.engineClosed, 'the SYN engine is closed'));
+    const gaps = this.sendGaps(request.policy);
     const lane = this.lane(target.family);
-    if ('error' in lane) return fail(lane.code, lane.error);
-    // Cached lookups are taken synchronously: one less await per attempt at high rates.
-    const source =
-      this.options.sources.cached(target.family, target.address) ??
-      (await this.options.sources.lookup(target.family, target.address));
-    if (!source.ok) {
-      const code =
-        source.errno === 'ENETUNREACH' || source.errno === 'EHOSTUNREACH' ? ErrorCode.noRoute : ErrorCode.sourceAddress;
-      return fail(code, `no route to ${target.address} on this host (${source.errno})`);
-    }
-    if (this.closed) return fail(ErrorCode.engineClosed, 'the SYN engine is closed');
-    const sourcePort = this.pickSourcePort(target);
-    if (sourcePort === undefined)
-      return fail(ErrorCode.portsExhausted, `no free source port toward ${target.address}:${target.port}`);
-    return new Promise<SynAttemptRecord>((resolve) => {
-      const flight: Flight = {
-        ...base,
-        source: { address: canonicalAddress(source.address), port: sourcePort },
-        key: flowKey(target.port, sourcePort),
-        targetAddress: target.address,
-        targetPort: target.port,
-        sourcePort,
-        seq: this.nextRandom(),
-        tsBase: this.nextRandom(),
-        sourceBytes: this.bytesOf(source.address),
-        targetBytes: this.bytesOf(target.address),
-        transport: lane.transport,
-        offsets,
-        timeoutMs: request.policy.timeoutMs,
-        sentAt: [],
-        ipIds: [],
-        done: false,
-        resolve,
-      };
-      this.flights.set(flight.key, flight);
-      if (this.flights.size > this.stats.peakInFlight) this.stats.peakInFlight = this.flights.size;
-      this.enqueue(lane, flight);
-    });
+    if ('error' in lane) return Promise.resolve(fail(lane.code, lane.error));
+    const start = (source: SourceLookup): SynAttemptRecord | Promise<SynAttemptRecord> => {
+      if (!source.ok) {
+        const noRoute = source.errno === 'ENETUNREACH' || source.errno === 'EHOSTUNREACH';
+        return fail(
+          noRoute ? ErrorCode.noRoute : ErrorCode.sourceAddress,
+          `no route to ${address} on this host (${source.errno})`,
+        );
+      }
+      if (this.closed) return fail(ErrorCode.engineClosed, 'the SYN engine is closed');
+      const sourcePort = this.pickSourcePort(target.port);
+      if (sourcePort === undefined) {
+        return fail(ErrorCode.portsExhausted, `no free source port toward ${address}:${target.port}`);
+      }
+      return new Promise<SynAttemptRecord>((resolve) => {
+        const flight: Flight = {
+          id,
+          target,
+          source: { address: canonicalAddress(source.address), port: sourcePort },
+          startedAt,
+          origin,
+          key: flowKey(target.port, sourcePort),
+          targetAddress: address,
+          targetPort: target.port,
+          sourcePort,
+          seq: this.nextRandom(),
+          tsBase: this.nextRandom(),
+          sourceBytes: this.bytesOf(source.address),
+          targetBytes: this.bytesOf(address),
+          transport: lane.transport,
+          gaps,
+          timeoutMs: request.policy.timeoutMs,
+          deadline: Number.POSITIVE_INFINITY,
+          sentAt: [],
+          ipIds: [],
+          done: false,
+          resolve,
+        };
+        if (request.ttl !== undefined) flight.sentTtl = request.ttl;
+        this.flights.set(flight.key, flight);
+        if (this.flights.size > this.stats.peakInFlight) this.stats.peakInFlight = this.flights.size;
+        this.enqueue(lane, flight);
+      });
+    };
+    // A fresh cached route lookup is used synchronously; otherwise wait for the kernel's answer.
+    const cached = this.options.sources.cached(target.family, address);
+    if (cached) return Promise.resolve(start(cached));
+    return this.options.sources.lookup(target.family, address).then(start);
   }
 
   /** Closes the sockets; attempts still in flight end as `local_error` (engine closed). */
@@ -266,6 +273,7 @@ export class SynEngine {
   }
 
   private afterSend(flight: Flight, index: number, ipId: number, error: string | null): void {
+    const at = this.now();
     if (error) {
       this.stats.sendErrors++;
       if (index === 0) {
@@ -279,18 +287,18 @@ export class SynEngine {
         return;
       }
     } else {
-      const at = this.now();
       flight.sentAt.push(at);
       flight.ipIds.push(ipId);
       this.stats.sent++;
       if (index > 0) this.stats.retransmitted++;
-      if (index === 0) this.timers.push(at + flight.timeoutMs, { key: flight.key, seq: flight.seq, send: false });
+      if (index === 0) {
+        flight.deadline = at + flight.timeoutMs;
+        this.timers.push(at, flight.timeoutMs, flight.key, flight.seq, TimerKind.expire);
+      }
     }
-    const first = flight.sentAt[0];
-    const next = flight.offsets[index + 1];
-    if (first !== undefined && next !== undefined) {
-      this.timers.push(first + next, { key: flight.key, seq: flight.seq, send: true });
-    }
+    // RFC 6298 5.1: the retransmission timer runs from the (re)transmission just made.
+    const gap = flight.gaps[index];
+    if (gap !== undefined) this.timers.push(at, gap, flight.key, flight.seq, TimerKind.send);
   }
 
   private armTimer(): void {
@@ -305,20 +313,20 @@ export class SynEngine {
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = this.now();
     const lanesToFlush = new Set<Lane>();
-    while ((this.timers.peekAt() ?? Number.POSITIVE_INFINITY) <= now + 0.5) {
-      const entry = this.timers.pop() as TimerEntry;
-      const flight = this.flights.get(entry.key);
-      if (!flight || flight.seq !== entry.seq) continue;
-      if (entry.send) {
+    // Half a millisecond early is on time: setTimeout has 1 ms granularity.
+    this.timers.popDue(now + 0.5, (key, seq, kind) => {
+      const flight = this.flights.get(key);
+      if (!flight || flight.seq !== seq) return; // answered meanwhile, or a later attempt's key
+      if (kind === TimerKind.expire) {
+        this.finish(flight, { kind: 'timeout' });
+      } else if (now < flight.deadline) {
         const lane = this.lanes.get(flight.target.family);
         if (lane && 'transport' in lane) {
           lane.queue.push(flight);
           lanesToFlush.add(lane);
         }
-      } else {
-        this.finish(flight, { kind: 'timeout' });
       }
-    }
+    });
     for (const lane of lanesToFlush) if (!lane.blocked) this.flush(lane);
     this.armTimer();
   }
@@ -352,15 +360,26 @@ export class SynEngine {
     flight.resolve(buildSynRecord(flight, ending));
   }
 
-  private pickSourcePort(target: ProbeTarget): number | undefined {
+  private pickSourcePort(targetPort: number): number | undefined {
     const [low, high] = this.options.sourcePortRange ?? [32768, 60999];
     const span = high - low + 1;
     for (let i = 0; i < 32; i++) {
       const port = low + (this.nextRandom() % span);
       // Unique per target port across all addresses: the flow key has no address in it.
-      if (!this.flights.has(flowKey(target.port, port))) return port;
+      if (!this.flights.has(flowKey(targetPort, port))) return port;
     }
     return undefined;
+  }
+
+  // Gaps between SYNs, computed once per policy object (a session shares one).
+  private sendGaps(policy: RetransmitPolicy): readonly number[] {
+    let gaps = this.gapsByPolicy.get(policy);
+    if (!gaps) {
+      const offsets = synSendOffsetsMs(policy);
+      gaps = offsets.slice(1).map((offset, i) => offset - (offsets[i] as number));
+      this.gapsByPolicy.set(policy, gaps);
+    }
+    return gaps;
   }
 
   private bytesOf(address: string): Uint8Array {
