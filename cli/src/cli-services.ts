@@ -18,6 +18,13 @@ export type CliServices = {
 
 /** Builds the real services: stdout/stderr, the kernel's route lookups, raw sockets, SIGINT. */
 export function createCliServices(): CliServices {
+  // `synack probe ... | head`: a closed pipe ends the output, quietly, like other CLI tools.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const sources = new SourceResolver();
   let engine: SynEngine | undefined;
   let interrupt: AbortController | undefined;

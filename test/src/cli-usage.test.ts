@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { synackArgv } from './support/synack-cli.ts';
@@ -39,5 +40,22 @@ describe('synack usage errors', () => {
     const { code, stdout } = await synack('probe', '--help');
     expect(code).toBe(0);
     expect(stdout).toContain('--source-ports <n>');
+  });
+
+  it('ends quietly when its reader goes away (| head)', async () => {
+    const [node, ...rest] = synackArgv('probe', '127.0.0.1:1', '--mode', 'connect', '-c', '20', '-i', '20ms') as [
+      string,
+      ...string[],
+    ];
+    const child = spawn(node, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    await once(child.stdout, 'data');
+    child.stdout.destroy();
+    const [code] = await once(child, 'exit');
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 });

@@ -113,6 +113,17 @@ export class RawTransport {
     this.icmp.close();
   }
 
+  /**
+   * Reads the replies already waiting on the TCP socket, now. The engine calls this between sends
+   * of a batch: on a short path the SYN-ACK is back before the batch ends, and an answer read only
+   * after the whole batch would carry the rest of the batch in its RTT.
+   */
+  readTcpNow(): void {
+    this.readTcp?.();
+  }
+
+  private readTcp: (() => void) | undefined;
+
   private takeOverReads(socket: RawSocket, handler: PacketHandler): void {
     const buffer = this.buffer;
     let peer = '';
@@ -121,8 +132,7 @@ export class RawTransport {
       length = bytes;
       peer = source;
     };
-    socket.wrap.removeAllListeners('recvReady');
-    socket.wrap.on('recvReady', () => {
+    const read = () => {
       this.drainMicrotasksSoon();
       for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
         try {
@@ -132,7 +142,10 @@ export class RawTransport {
         }
         handler(buffer, length, peer);
       }
-    });
+    };
+    if (socket === this.tcp) this.readTcp = read;
+    socket.wrap.removeAllListeners('recvReady');
+    socket.wrap.on('recvReady', read);
   }
 
   // Only the error types that can quote a SYN reach us: less work per packet on busy hosts.
