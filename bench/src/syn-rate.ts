@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { SourceResolver } from '@synack/runners/net/source-address';
 import { SynEngine } from '@synack/runners/syn/syn-engine';
 import type { SynAttemptRecord } from '@synack/shared/attempt-record';
+import { expandAddresses, runPacedProbes } from './paced-probes.ts';
 
 // Drives the SYN engine at a fixed rate against a range of ports and prints one JSON line:
 // probes/s achieved, replies matched, CPU seconds per 1,000 probes, peak RSS. Run it inside the
@@ -19,10 +20,7 @@ const { values } = parseArgs({
 if (!values.target) throw new TypeError('--target is required (an address, or an IPv4 range a.b.c.d-e)');
 const [low, high] = (values.ports as string).split('-').map(Number) as [number, number];
 // `192.0.2.10-109`: every address of a last-octet range, so 100 × 1,000 ports are distinct probes.
-const range = /^(\d+\.\d+\.\d+\.)(\d+)-(\d+)$/.exec(values.target);
-const addresses = range
-  ? Array.from({ length: Number(range[3]) - Number(range[2]) + 1 }, (_, i) => `${range[1]}${Number(range[2]) + i}`)
-  : [values.target];
+const addresses = expandAddresses(values.target);
 const count = Number(values.count);
 const rate = Number(values.rate);
 const family = values.target.includes(':') ? 'v6' : 'v4';
@@ -32,36 +30,16 @@ const policy = { timeoutMs: Number(values.timeout), rtoMs: 0, maxRetransmits: 0 
 // Counters, not records: the harness must not be what dominates memory.
 const outcomes: Record<string, number> = {};
 const rtts: number[] = [];
-const onRecord = (r: SynAttemptRecord) => {
-  outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-  if (r.rttUs !== null) rtts.push(r.rttUs);
-  if (++settled === count) allSettled();
-};
-let settled = 0;
-let allSettled: () => void = () => {};
-const done = new Promise<void>((resolve) => {
-  allSettled = resolve;
-});
 const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-let sent = 0;
-// Pace in 1 ms slots: each slot submits what the rate allows by then, so the engine sends in batches.
-await new Promise<void>((resolve) => {
-  const tick = () => {
-    const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-    for (; sent < due; sent++) {
-      const ports = high - low + 1;
-      const port = low + (sent % ports);
-      const address = addresses[Math.floor(sent / ports) % addresses.length] as string;
-      engine.probe({ target: { name: 'bench', address, port, family }, policy }).then(onRecord);
-    }
-    if (sent >= count) resolve();
-    else setTimeout(tick, 1);
-  };
-  tick();
-});
-const sendSeconds = (performance.now() - t0) / 1000;
-await done;
+const { sendSeconds, settled } = await runPacedProbes(
+  engine,
+  { addresses, family, ports: [low, high], count, rate, policy },
+  (_index, _at, r: SynAttemptRecord) => {
+    outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    if (r.rttUs !== null) rtts.push(r.rttUs);
+  },
+);
+await settled;
 const cpu = process.cpuUsage(cpu0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 rtts.sort((a, b) => a - b);

@@ -3,10 +3,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SourceResolver } from '@synack/runners/net/source-address';
+import { percentile } from '@synack/runners/report/probe-summary';
 import { SynEngine } from '@synack/runners/syn/syn-engine';
+import { expandAddresses, runPacedProbes } from '../paced-probes.ts';
 import { hostBusyCores, sampleHostCpu } from './host-cpu.ts';
 import { type PcapCapture, readPcap } from './pcap-reader.ts';
-import { percentile } from './percentile.ts';
 import { ProbeLog, recordTuple } from './probe-log.ts';
 import { decodeTcpFrame, TCP_ACK, TCP_SYN, type TcpFrame } from './tcp-frame.ts';
 import { startCapture } from './tcpdump-capture.ts';
@@ -39,10 +40,7 @@ if (values.pacing !== 'timer' && values.pacing !== 'turn') throw new TypeError('
 const pcapPath = values.pcap;
 const [low, high] = (values.ports as string).split('-').map(Number) as [number, number];
 // `192.0.2.10-109`: spreading probes over addresses makes a reused 4-tuple (dropped) rarer.
-const range = /^(\d+\.\d+\.\d+\.)(\d+)-(\d+)$/.exec(values.target);
-const addresses = range
-  ? Array.from({ length: Number(range[3]) - Number(range[2]) + 1 }, (_, i) => `${range[1]}${Number(range[2]) + i}`)
-  : [values.target];
+const addresses = expandAddresses(values.target);
 const count = Number(values.count);
 const rate = Number(values.rate);
 const family = values.target.includes(':') ? 'v6' : 'v4';
@@ -60,36 +58,13 @@ const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 const host0 = sampleHostCpu();
 const cpu0 = process.cpuUsage();
-const settled = Promise.withResolvers<void>();
-let outstanding = count;
-const onSettled = () => {
-  if (--outstanding === 0) settled.resolve();
-};
-const next = values.pacing === 'timer' ? (f: () => void) => setTimeout(f, 1) : (f: () => void) => setImmediate(f);
 const t0 = performance.now();
-let sent = 0;
-await new Promise<void>((resolve) => {
-  // Each slot submits what the rate allows by then.
-  const tick = () => {
-    const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-    for (; sent < due; sent++) {
-      const ports = high - low + 1;
-      const port = low + (sent % ports);
-      const address = addresses[Math.floor(sent / ports) % addresses.length] as string;
-      const index = sent;
-      const origin = performance.now();
-      engine.probe({ target: { name: 'bench', address, port, family }, policy }).then((record) => {
-        log.add(index, origin, record);
-        onSettled();
-      });
-    }
-    if (sent >= count) resolve();
-    else next(tick);
-  };
-  tick();
-});
-const sendSeconds = (performance.now() - t0) / 1000;
-await settled.promise;
+const { sendSeconds, settled } = await runPacedProbes(
+  engine,
+  { addresses, family, ports: [low, high], count, rate, policy, pacing: values.pacing },
+  (index, submittedAt, record) => log.add(index, submittedAt, record),
+);
+await settled;
 const wallSeconds = (performance.now() - t0) / 1000;
 loopDelay.disable();
 const hostBusy = hostBusyCores(host0, sampleHostCpu());
@@ -167,7 +142,8 @@ for (let i = 0; i < count; i++) {
 if (values.dump) await writeFile(values.dump, `${dump.join('\n')}\n`);
 for (const list of [errors, signedErrors, rtts, wireRtts, sendLags, answerLags]) list.sort((a, b) => a - b);
 const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
-const at = (list: number[], p: number) => round(percentile(list, p));
+// p in 0..1 here; the shared nearest-rank percentile takes 0..100.
+const at = (list: number[], p: number) => (list.length === 0 ? null : round(percentile(list, p * 100)));
 
 process.stdout.write(
   `${JSON.stringify({
