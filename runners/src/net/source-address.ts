@@ -35,7 +35,7 @@ type CacheEntry = { at: number; result: Promise<SourceLookup>; settled?: SourceL
  * lookup, while route changes are still seen within seconds.
  */
 export class SourceResolver {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly caches = { v4: new Map<string, CacheEntry>(), v6: new Map<string, CacheEntry>() };
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -45,22 +45,23 @@ export class SourceResolver {
   }
 
   lookup(family: AddressFamily, destination: string): Promise<SourceLookup> {
-    const key = `${family}|${destination}`;
+    const cache = this.caches[family];
     const now = this.now();
-    const hit = this.cache.get(key);
+    const hit = cache.get(destination);
     if (hit && now - hit.at < this.ttlMs) return hit.result;
     const entry: CacheEntry = { at: now, result: lookupSource(family, destination) };
     entry.result.then((settled) => {
       entry.settled = settled;
     });
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, entry);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(destination, entry);
     return entry.result;
   }
 
   /** A fresh lookup that has already completed, without waiting; otherwise `undefined`. */
   cached(family: AddressFamily, destination: string): SourceLookup | undefined {
-    const hit = this.cache.get(`${family}|${destination}`);
+    // One map per family: no key string to build on this per-attempt path.
+    const hit = this.caches[family].get(destination);
     return hit && this.now() - hit.at < this.ttlMs ? hit.settled : undefined;
   }
 }
