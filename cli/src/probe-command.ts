@@ -4,7 +4,7 @@ import { type FamilyChoice, resolveTargets } from '@synack/runners/probe/resolve
 import { formatAttemptTimeline } from '@synack/runners/report/attempt-timeline';
 import { formatSummary, summarizeAttempts } from '@synack/runners/report/probe-summary';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
-import { parseEndpoint } from '@synack/shared/parse-endpoint';
+import { parseEndpoint, parsePort } from '@synack/shared/parse-endpoint';
 import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
 import { Command, Option } from 'commander';
 import { durationOption, integerOption } from './cli-options.ts';
@@ -19,6 +19,7 @@ type ProbeFlags = {
   maxRetransmits: string;
   sourcePorts: string;
   json?: boolean;
+  port?: string;
   ipv4?: boolean;
   ipv6?: boolean;
 };
@@ -27,7 +28,7 @@ type ProbeFlags = {
 export function probeCommand(services: CliServices): Command {
   return new Command('probe')
     .description('probe a TCP handshake: raw SYN and full connect, IPv4 and IPv6')
-    .argument('<target>', 'host:port, [v6addr]:port or hostname:port')
+    .argument('<target>', 'host:port, [v6addr]:port or hostname:port (or a host with --port)')
     .addOption(new Option('--mode <mode>', 'which probes to run').choices(['syn', 'connect', 'both']).default('both'))
     .option('-c, --count <n>', 'rounds of attempts (0 = until Ctrl-C)', '3')
     .option('-i, --interval <duration>', 'time between rounds', '1s')
@@ -35,6 +36,7 @@ export function probeCommand(services: CliServices): Command {
     .option('--rto <duration>', 'initial SYN retransmission timeout, doubled each time (0 = none)', '1s')
     .option('--max-retransmits <n>', 'SYN retransmissions at most', '6')
     .option('--source-ports <n>', 'attempts per round, each from its own source port (ECMP spread)', '1')
+    .option('-p, --port <port>', 'port, when the target names none')
     .option('--json', 'print NDJSON: one attempt record per line')
     .option('-4, --ipv4', 'IPv4 only')
     .option('-6, --ipv6', 'IPv6 only')
@@ -59,7 +61,7 @@ async function runProbe(spec: string, flags: ProbeFlags, services: CliServices):
   };
   if (flags.ipv4 && flags.ipv6) throw services.usageError('-4 and -6 exclude each other');
   const family: FamilyChoice = flags.ipv4 ? 'v4' : flags.ipv6 ? 'v6' : 'any';
-  const endpoint = parseEndpoint(spec);
+  const endpoint = parseEndpoint(spec, flags.port === undefined ? undefined : parsePort(flags.port, spec));
   const targets = await resolveTargets(endpoint, family);
 
   if (!flags.json) {

@@ -2,7 +2,7 @@ import { type FamilyChoice, resolveTargets } from '@synack/runners/probe/resolve
 import { formatTraceHop } from '@synack/runners/report/trace-table';
 import { runTcpTrace } from '@synack/runners/trace/tcp-trace';
 import type { SynAttemptRecord } from '@synack/shared/attempt-record';
-import { parseEndpoint } from '@synack/shared/parse-endpoint';
+import { parseEndpoint, parsePort } from '@synack/shared/parse-endpoint';
 import { Command } from 'commander';
 import { durationOption, integerOption } from './cli-options.ts';
 import type { CliServices } from './cli-services.ts';
@@ -13,6 +13,7 @@ type TraceFlags = {
   timeout: string;
   wave: string;
   json?: boolean;
+  port?: string;
   ipv4?: boolean;
   ipv6?: boolean;
 };
@@ -21,11 +22,12 @@ type TraceFlags = {
 export function traceCommand(services: CliServices): Command {
   return new Command('trace')
     .description('TCP traceroute: TTL-limited SYNs to the service port, hop by hop')
-    .argument('<target>', 'host:port, [v6addr]:port or hostname:port')
+    .argument('<target>', 'host:port, [v6addr]:port or hostname:port (or a host with --port)')
     .option('-m, --max-hops <n>', 'highest TTL / hop limit', '30')
     .option('-q, --queries <n>', 'SYNs per hop', '1')
     .option('-t, --timeout <duration>', 'wait per SYN', '2s')
     .option('--wave <n>', 'hops probed at once', '16')
+    .option('-p, --port <port>', 'port, when the target names none')
     .option('--json', 'print NDJSON: one attempt record per line')
     .option('-4, --ipv4', 'IPv4 only (default: the first address of the name)')
     .option('-6, --ipv6', 'IPv6 only')
@@ -42,7 +44,7 @@ async function runTrace(spec: string, flags: TraceFlags, services: CliServices):
   const timeoutMs = durationOption('--timeout', flags.timeout);
   if (flags.ipv4 && flags.ipv6) throw services.usageError('-4 and -6 exclude each other');
   const family: FamilyChoice = flags.ipv4 ? 'v4' : flags.ipv6 ? 'v6' : 'any';
-  const endpoint = parseEndpoint(spec);
+  const endpoint = parseEndpoint(spec, flags.port === undefined ? undefined : parsePort(flags.port, spec));
   const [target] = await resolveTargets(endpoint, family);
   if (!target) throw services.usageError(`nothing to trace for "${spec}"`);
   if (!flags.json) {

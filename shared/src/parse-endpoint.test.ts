@@ -19,6 +19,14 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint('Web.Example.COM.:80')).toEqual({ kind: 'hostname', host: 'web.example.com', port: 80 });
   });
 
+  it('takes the port from defaultPort when the target has none', () => {
+    expect(parseEndpoint('web.example', 443)).toEqual({ kind: 'hostname', host: 'web.example', port: 443 });
+    expect(parseEndpoint('2001:db8::1', 80)).toMatchObject({ kind: 'address', family: 'v6', port: 80 });
+    expect(parseEndpoint('[2001:db8::1]', 80)).toMatchObject({ family: 'v6', port: 80 });
+    expect(parseEndpoint('192.0.2.1:22', 80)).toMatchObject({ port: 22 });
+    expect(() => parseEndpoint('web.example')).toThrow('or give --port');
+  });
+
   it.each([
     ['192.0.2.1:0', 'port must be 1..65535, got 0'],
     ['192.0.2.1:70000', 'port must be 1..65535, got 70000'],

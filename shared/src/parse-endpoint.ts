@@ -24,12 +24,15 @@ export function parsePort(text: string, spec: string): number {
 }
 
 /**
- * Parses `host:port`, `[v6addr]:port` or `hostname:port`. Throws `SYNACK_ERR_BAD_TARGET` with one
- * line naming what was wrong.
+ * Parses `host:port`, `[v6addr]:port` or `hostname:port`. With `defaultPort` (the CLI's
+ * `--port`), the port may be left out: `host`, `[v6addr]`, or a bare IPv6 address. Throws
+ * `SYNACK_ERR_BAD_TARGET` with one line naming what was wrong.
  */
-export function parseEndpoint(spec: string): Endpoint {
+export function parseEndpoint(spec: string, defaultPort?: number): Endpoint {
   const text = spec.trim();
   if (text === '') throw bad(spec, 'empty');
+  const noPort = defaultPort === undefined ? undefined : String(defaultPort);
+  const missing = 'missing ":port" (write host:port or [v6addr]:port, or give --port)';
   let host: string;
   let portText: string;
   if (text.startsWith('[')) {
@@ -37,16 +40,25 @@ export function parseEndpoint(spec: string): Endpoint {
     if (close < 0) throw bad(spec, 'missing "]" after the IPv6 address');
     host = text.slice(1, close);
     const rest = text.slice(close + 1);
-    if (!rest.startsWith(':') || rest.length === 1) throw bad(spec, 'missing ":port" after "]"');
-    portText = rest.slice(1);
+    if (rest === '' && noPort !== undefined) portText = noPort;
+    else if (!rest.startsWith(':') || rest.length === 1) throw bad(spec, 'missing ":port" after "]"');
+    else portText = rest.slice(1);
     if (isIP(host) !== 6) throw bad(spec, `"${host}" is not an IPv6 address`);
   } else {
     const colons = text.split(':').length - 1;
-    if (colons === 0) throw bad(spec, 'missing ":port" (write host:port, or [v6addr]:port)');
-    if (colons > 1) throw bad(spec, 'write IPv6 addresses in brackets: [2001:db8::1]:443');
-    const at = text.lastIndexOf(':');
-    host = text.slice(0, at);
-    portText = text.slice(at + 1);
+    if (colons > 1 && noPort !== undefined && isIP(text) === 6) {
+      host = text;
+      portText = noPort;
+    } else if (colons === 0) {
+      if (noPort === undefined) throw bad(spec, missing);
+      host = text;
+      portText = noPort;
+    } else {
+      if (colons > 1) throw bad(spec, 'write IPv6 addresses in brackets: [2001:db8::1]:443');
+      const at = text.lastIndexOf(':');
+      host = text.slice(0, at);
+      portText = text.slice(at + 1);
+    }
   }
   const port = parsePort(portText, spec);
   const version = isIP(host);
