@@ -35,16 +35,29 @@ const PROTO_TCP = 6;
  * Encodes a SYN the way a Linux client sends one: options MSS, SACK-permitted, timestamps,
  * NOP, window scale (tcp_options_write() order). IPv4 output starts with a 20-byte IP header
  * for IP_HDRINCL sockets; IPv6 output is the TCP segment only (the kernel adds the header).
- * The TCP checksum covers the RFC 9293 3.1 / RFC 8200 8.1 pseudo-header. With `out`, the SYN
- * is written into (and returned as a view of) that buffer.
+ * The TCP checksum covers the RFC 9293 3.1 / RFC 8200 8.1 pseudo-header.
  */
-export function encodeSyn(spec: SynSpec, out?: Buffer): Buffer {
+export function encodeSyn(spec: SynSpec): Buffer {
+  const buf = Buffer.alloc(synLength(spec.family));
+  encodeSynInto(spec, buf);
+  return buf;
+}
+
+/** Bytes `encodeSyn` writes for a family: IPv4 header and TCP, or TCP alone for IPv6. */
+export function synLength(family: SynSpec['family']): number {
+  return (family === 'v4' ? IPV4_HEADER_BYTES : 0) + SYN_TCP_BYTES;
+}
+
+/**
+ * Writes the SYN at the start of `buf` and returns its length. A caller that sends synchronously
+ * reuses one buffer (and one spec object) for every SYN: nothing is allocated per probe.
+ */
+export function encodeSynInto(spec: SynSpec, buf: Buffer): number {
   const v4 = spec.family === 'v4';
   const ipBytes = v4 ? IPV4_HEADER_BYTES : 0;
   const size = ipBytes + SYN_TCP_BYTES;
-  if (out && out.length < size) throw new RangeError(`encodeSyn needs ${size} bytes, got ${out.length}`);
-  // A caller that sends synchronously can reuse one buffer for every SYN: no allocation per probe.
-  const buf = out ? out.subarray(0, size).fill(0) : Buffer.alloc(size);
+  if (buf.length < size) throw new RangeError(`encodeSynInto needs ${size} bytes, got ${buf.length}`);
+  buf.fill(0, 0, size);
   if (v4) writeIpv4Header(buf, spec);
   const t = ipBytes;
   buf.writeUInt16BE(spec.sourcePort, t);
@@ -70,8 +83,8 @@ export function encodeSyn(spec: SynSpec, out?: Buffer): Buffer {
   buf[o + 17] = 3;
   buf[o + 18] = 3;
   buf[o + 19] = spec.windowScale ?? 7;
-  buf.writeUInt16BE(tcpChecksum(spec.source, spec.destination, buf, t, buf.length), t + 16);
-  return buf;
+  buf.writeUInt16BE(tcpChecksum(spec.source, spec.destination, buf, t, size), t + 16);
+  return size;
 }
 
 function writeIpv4Header(buf: Buffer, spec: SynSpec): void {

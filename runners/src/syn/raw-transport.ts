@@ -82,10 +82,11 @@ export class RawTransport {
   }
 
   /**
-   * Sends one packet synchronously. IPv4 packets include their IP header; `hopLimit` applies to
-   * IPv6 only (-1 restores the route's default). Returns the errno name on failure.
+   * Sends the first `length` bytes of `packet` synchronously. IPv4 packets include their IP
+   * header; `hopLimit` applies to IPv6 only (-1 restores the route's default). Returns the errno
+   * name on failure.
    */
-  send(packet: Buffer, destination: string, hopLimit = -1): SendResult {
+  send(packet: Buffer, destination: string, hopLimit = -1, length = packet.length): SendResult {
     if (this.closed) return 'EBADF';
     try {
       if (this.family === 'v6' && hopLimit !== this.hopLimit) {
@@ -94,7 +95,7 @@ export class RawTransport {
         this.tcp.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, value, 4);
         this.hopLimit = hopLimit;
       }
-      this.tcp.wrap.send(packet, 0, packet.length, destination, noop);
+      this.tcp.wrap.send(packet, 0, length, destination, noop);
       return null;
     } catch (error) {
       return errnoFromMessage((error as Error).message) ?? 'EIO';

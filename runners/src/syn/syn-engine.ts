@@ -5,7 +5,7 @@ import { ErrorCode, isSynackError } from '@synack/shared/synack-error';
 import type { SourceLookup, SourceResolver } from '../net/source-address.ts';
 import { addressToBytes, canonicalAddress } from '../packet/ip-address-bytes.ts';
 import { type FlowIdentity, flowKey, matchIcmpReply, matchTcpReply, type ReplyMatch } from '../packet/reply-matcher.ts';
-import { encodeSyn } from '../packet/syn-encoder.ts';
+import { encodeSynInto, type SynSpec } from '../packet/syn-encoder.ts';
 import { DeadlineQueues, TimerKind } from './deadline-queues.ts';
 import { RAW_SOCKET_DENIED_MESSAGE } from './raw-capability.ts';
 import { RawTransport } from './raw-transport.ts';
@@ -58,7 +58,15 @@ type Flight = FlowIdentity &
     resolve: (record: SynAttemptRecord) => void;
   };
 
-type Lane = { transport: RawTransport; queue: Flight[]; head: number; blocked: boolean; scratch: Buffer };
+// `scratch` and `spec` are reused for every SYN of the lane: sends are synchronous.
+type Lane = {
+  transport: RawTransport;
+  queue: Flight[];
+  head: number;
+  blocked: boolean;
+  scratch: Buffer;
+  spec: SynSpec;
+};
 
 const BACKPRESSURE = new Set(['EAGAIN', 'ENOBUFS']);
 const DEFAULT_TTL = 64;
@@ -213,7 +221,17 @@ export class SynEngine {
             }
           },
         );
-        ref.lane = { transport, queue: [], head: 0, blocked: false, scratch: Buffer.alloc(128) };
+        const empty = new Uint8Array(0);
+        const spec: SynSpec = {
+          family,
+          source: empty,
+          destination: empty,
+          sourcePort: 0,
+          destinationPort: 0,
+          seq: 0,
+          tsVal: 0,
+        };
+        ref.lane = { transport, queue: [], head: 0, blocked: false, scratch: Buffer.alloc(128), spec };
         lane = ref.lane;
       } catch (error) {
         const code = isSynackError(error) ? error.code : ErrorCode.socketFailed;
@@ -243,21 +261,17 @@ export class SynEngine {
       const index = flight.sentAt.length;
       const ipId = this.nextRandom() & 0xffff || 1;
       const ttl = flight.sentTtl ?? DEFAULT_TTL;
-      const packet = encodeSyn(
-        {
-          family: flight.target.family,
-          source: flight.sourceBytes,
-          destination: flight.targetBytes,
-          sourcePort: flight.sourcePort,
-          destinationPort: flight.targetPort,
-          seq: flight.seq,
-          tsVal: (flight.tsBase + index) >>> 0,
-          ttl,
-          ipId,
-        },
-        lane.scratch,
-      );
-      const error = lane.transport.send(packet, flight.targetAddress, flight.sentTtl ?? -1);
+      const spec = lane.spec;
+      spec.source = flight.sourceBytes;
+      spec.destination = flight.targetBytes;
+      spec.sourcePort = flight.sourcePort;
+      spec.destinationPort = flight.targetPort;
+      spec.seq = flight.seq;
+      spec.tsVal = (flight.tsBase + index) >>> 0;
+      spec.ttl = ttl;
+      spec.ipId = ipId;
+      const length = encodeSynInto(spec, lane.scratch);
+      const error = lane.transport.send(lane.scratch, flight.targetAddress, flight.sentTtl ?? -1, length);
       if (error && BACKPRESSURE.has(error)) {
         lane.blocked = true;
         lane.transport.waitWritable();
