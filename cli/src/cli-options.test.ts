@@ -10,9 +10,10 @@ describe('CLI option parsing', () => {
 
   it('names the option and the bad value', () => {
     expect(() => durationOption('--timeout', 'soon')).toThrow(
-      '--timeout: expected a duration such as 500ms, 2s or 1m, got "soon"',
+      '--timeout: expected a duration such as 500ms, 2s or 1m (at most 3600 s), got "soon"',
     );
     expect(() => durationOption('--timeout', '0ms')).toThrow('--timeout');
+    expect(() => durationOption('--timeout', '30d')).toThrow('at most 3600 s');
     expect(() => integerOption('--count', '-1', 0, 10)).toThrow('--count: expected an integer 0..10, got "-1"');
     expect(() => integerOption('--count', '2.5', 0, 10)).toThrow('--count');
     expect(() => integerOption('--source-ports', '2000', 1, 1024)).toThrow('expected an integer 1..1024');

@@ -1,13 +1,17 @@
 import { parseDurationMs } from '@synack/shared/duration';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 
+// Node clamps timers beyond 2^31-1 ms to 1 ms; an hour is more than any handshake needs.
+const MAX_DURATION_MS = 3_600_000;
+
 /** Parses a duration option (`500ms`, `2s`, bare numbers in seconds) or throws naming the option. */
-export function durationOption(name: string, text: string, { min = 1 } = {}): number {
+export function durationOption(name: string, text: string, { min = 1, max = MAX_DURATION_MS } = {}): number {
   const ms = parseDurationMs(text);
-  if (ms === undefined || ms < min) {
+  if (ms === undefined || ms < min || ms > max) {
+    const bounds = min > 1 ? ` (${min} ms to ${max / 1000} s)` : ` (at most ${max / 1000} s)`;
     throw new SynackError(
       ErrorCode.badOption,
-      `${name}: expected a duration such as 500ms, 2s or 1m${min > 1 ? ` (at least ${min} ms)` : ''}, got "${text}"`,
+      `${name}: expected a duration such as 500ms, 2s or 1m${bounds}, got "${text}"`,
     );
   }
   return ms;

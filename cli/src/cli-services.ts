@@ -21,7 +21,8 @@ export function createCliServices(): CliServices {
   // `synack probe ... | head`: a closed pipe ends the output, quietly, like other CLI tools.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      // 141 = 128 + SIGPIPE, what a shell reports for a tool cut off by `| head`.
+      if (error.code === 'EPIPE') process.exit(141);
       throw error;
     });
   }

@@ -4,7 +4,8 @@ import { createCliServices } from './cli-services.ts';
 import { probeCommand } from './probe-command.ts';
 import { traceCommand } from './trace-command.ts';
 
-// Exit codes (STYLE.md): 0 = every attempt answered, 1 = some failed, 2 = usage or config error.
+// Exit codes (STYLE.md): 0 = every attempt answered, 1 = some failed, 2 = usage or config error;
+// 70 = internal error, 141 = output pipe closed.
 const USAGE = 2;
 
 const services = createCliServices();
@@ -25,7 +26,11 @@ try {
     process.stderr.write(`synack: ${error.message}\n`);
     process.exitCode = USAGE;
   } else {
-    throw error;
+    // A bug, not a probe result: one line and a code of its own (EX_SOFTWARE), never 0, 1 or 2.
+    process.stderr.write(
+      `synack: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 70;
   }
 } finally {
   services.close();

@@ -2,9 +2,10 @@ import { probeConnect } from '@synack/runners/connect/connect-prober';
 import { runProbeSession } from '@synack/runners/probe/probe-session';
 import { type FamilyChoice, resolveTargets } from '@synack/runners/probe/resolve-targets';
 import { formatAttemptTimeline } from '@synack/runners/report/attempt-timeline';
+import { formatEndpoint } from '@synack/runners/report/format-endpoint';
 import { formatSummary, summarizeAttempts } from '@synack/runners/report/probe-summary';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
-import { parseEndpoint, parsePort } from '@synack/shared/parse-endpoint';
+import { parseEndpoint } from '@synack/shared/parse-endpoint';
 import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
 import { Command, Option } from 'commander';
 import { durationOption, integerOption } from './cli-options.ts';
@@ -54,21 +55,24 @@ async function runProbe(spec: string, flags: ProbeFlags, services: CliServices):
     sourcePorts: integerOption('--source-ports', flags.sourcePorts, 1, 1024),
     policy: {
       timeoutMs,
-      rtoMs: flags.rto === '0' ? 0 : durationOption('--rto', flags.rto),
+      rtoMs: durationOption('--rto', flags.rto, { min: 0 }),
       maxRetransmits: integerOption('--max-retransmits', flags.maxRetransmits, 0, 16),
     },
     kinds: (flags.mode === 'both' ? ['syn', 'connect'] : [flags.mode]) as ProbeKind[],
   };
   if (flags.ipv4 && flags.ipv6) throw services.usageError('-4 and -6 exclude each other');
   const family: FamilyChoice = flags.ipv4 ? 'v4' : flags.ipv6 ? 'v6' : 'any';
-  const endpoint = parseEndpoint(spec, flags.port === undefined ? undefined : parsePort(flags.port, spec));
+  const endpoint = parseEndpoint(
+    spec,
+    flags.port === undefined ? undefined : integerOption('--port', flags.port, 1, 65535),
+  );
   const targets = await resolveTargets(endpoint, family);
 
   if (!flags.json) {
     const addresses = targets.map((t) => t.address).join(', ');
     const rounds = plan.count === 0 ? 'until interrupted' : `${plan.count} round${plan.count > 1 ? 's' : ''}`;
     out(
-      `PROBE ${endpoint.host}:${endpoint.port} (${addresses}): ${plan.kinds.join(' + ')}, ${rounds}, timeout ${flags.timeout}`,
+      `PROBE ${formatEndpoint(endpoint.host, endpoint.port)} (${addresses}): ${plan.kinds.join(' + ')}, ${rounds}, timeout ${flags.timeout}`,
     );
   }
   const stop = services.interruptSignal();
@@ -83,7 +87,7 @@ async function runProbe(spec: string, flags: ProbeFlags, services: CliServices):
   );
   if (!flags.json) {
     out('');
-    out(formatSummary(`${endpoint.host}:${endpoint.port}`, summarizeAttempts(records)));
+    out(formatSummary(formatEndpoint(endpoint.host, endpoint.port), summarizeAttempts(records)));
   }
   return records.length > 0 && records.every((r) => isAnswered(r.outcome)) ? 0 : 1;
 }

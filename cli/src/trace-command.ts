@@ -1,8 +1,9 @@
 import { type FamilyChoice, resolveTargets } from '@synack/runners/probe/resolve-targets';
+import { formatEndpoint } from '@synack/runners/report/format-endpoint';
 import { formatTraceHop } from '@synack/runners/report/trace-table';
 import { runTcpTrace } from '@synack/runners/trace/tcp-trace';
 import type { SynAttemptRecord } from '@synack/shared/attempt-record';
-import { parseEndpoint, parsePort } from '@synack/shared/parse-endpoint';
+import { parseEndpoint } from '@synack/shared/parse-endpoint';
 import { Command } from 'commander';
 import { durationOption, integerOption } from './cli-options.ts';
 import type { CliServices } from './cli-services.ts';
@@ -44,11 +45,16 @@ async function runTrace(spec: string, flags: TraceFlags, services: CliServices):
   const timeoutMs = durationOption('--timeout', flags.timeout);
   if (flags.ipv4 && flags.ipv6) throw services.usageError('-4 and -6 exclude each other');
   const family: FamilyChoice = flags.ipv4 ? 'v4' : flags.ipv6 ? 'v6' : 'any';
-  const endpoint = parseEndpoint(spec, flags.port === undefined ? undefined : parsePort(flags.port, spec));
+  const endpoint = parseEndpoint(
+    spec,
+    flags.port === undefined ? undefined : integerOption('--port', flags.port, 1, 65535),
+  );
   const [target] = await resolveTargets(endpoint, family);
   if (!target) throw services.usageError(`nothing to trace for "${spec}"`);
   if (!flags.json) {
-    out(`TRACE ${endpoint.host}:${endpoint.port} (${target.address}), ${maxHops} hops max, ${queries} SYN per hop`);
+    out(
+      `TRACE ${formatEndpoint(endpoint.host, endpoint.port)} (${target.address}), ${maxHops} hops max, ${queries} SYN per hop`,
+    );
   }
   const engine = services.synEngine();
   const hops = await runTcpTrace(
@@ -59,5 +65,6 @@ async function runTrace(spec: string, flags: TraceFlags, services: CliServices):
   if (!flags.json) for (const hop of hops) out(formatTraceHop(hop));
   const local = hops.flatMap((h) => h.attempts).find((a) => a.outcome === 'local_error');
   if (local && !flags.json) out(`synack: ${local.error?.message ?? 'SYNs could not be sent'}`);
-  return hops.some((h) => h.attempts.some((a) => a.outcome === 'synack')) ? 0 : 1;
+  // 0 once the target itself answered (SYN-ACK or RST): the path is known end to end.
+  return hops.some((h) => h.reachedTarget) ? 0 : 1;
 }

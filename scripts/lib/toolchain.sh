@@ -52,7 +52,7 @@ synack_ensure_debian_packages() {
 synack_ensure_npm_deps() {
   local stamp="$SYNACK_ROOT/node_modules/.synack-install-stamp"
   local want
-  want="$(cat "$SYNACK_ROOT/package-lock.json" "$SYNACK_ROOT/package.json" 2>/dev/null | sha256sum | cut -d' ' -f1)-$(node --version)"
+  want="$(cat "$SYNACK_ROOT/package-lock.json" "$SYNACK_ROOT"/package.json "$SYNACK_ROOT"/*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)-$(node --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   synack_log "installing npm dependencies with Node $(node --version)"
   # node-gyp builds raw-socket against the project Node's headers, not the machine's older Node.

@@ -32,6 +32,11 @@ describe('error.type mapping', () => {
     );
     expect(
       attemptErrorType(record({ outcome: 'local_error', error: { code: 'SYNACK_ERR_NO_ROUTE', message: '' } })),
-    ).toBe('SYNACK_ERR_NO_ROUTE');
+    ).toBe('no_route');
+    expect(
+      attemptErrorType(
+        record({ kind: 'syn', outcome: 'local_error', error: { code: 'SYNACK_ERR_LOCAL_FIREWALL', message: '' } }),
+      ),
+    ).toBe('local_firewall');
   });
 });

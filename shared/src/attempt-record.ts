@@ -65,7 +65,8 @@ type AttemptBase = {
   startedAt: string;
   /**
    * Send time of every SYN, first then retransmissions, in microseconds after `startedAt`
-   * (monotonic clock). For connect probes only the `connect()` call is known: `[0]`.
+   * (monotonic clock). For connect probes only the `connect()` call is known: one entry, after
+   * the route lookup.
    */
   synSentUs: number[];
   /** When the answer arrived, microseconds after `startedAt`; `null` without an answer. */

@@ -19,6 +19,10 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint('Web.Example.COM.:80')).toEqual({ kind: 'hostname', host: 'web.example.com', port: 80 });
   });
 
+  it('probes IPv4-mapped IPv6 addresses over IPv4', () => {
+    expect(parseEndpoint('[::ffff:192.0.2.1]:80')).toMatchObject({ address: '192.0.2.1', family: 'v4' });
+  });
+
   it('takes the port from defaultPort when the target has none', () => {
     expect(parseEndpoint('web.example', 443)).toEqual({ kind: 'hostname', host: 'web.example', port: 443 });
     expect(parseEndpoint('2001:db8::1', 80)).toMatchObject({ kind: 'address', family: 'v6', port: 80 });
@@ -40,6 +44,12 @@ describe('parseEndpoint', () => {
     ['bad_host!:80', 'neither an IP address nor a valid hostname'],
     ['-lead.example:80', 'neither an IP address nor a valid hostname'],
     ['', 'empty'],
+    ['0.0.0.0:80', '0.0.0.0 is a unspecified address'],
+    ['[::]:80', ':: is a unspecified address'],
+    ['255.255.255.255:80', 'is a broadcast address'],
+    ['224.0.0.1:80', 'is a multicast address'],
+    ['[ff02::1]:80', 'is a multicast address'],
+    ['[fe80::1%eth0]:80', 'zone ids'],
   ])('rejects %j with a clear reason', (spec, reason) => {
     expect(() => parseEndpoint(spec)).toThrow(reason);
     try {

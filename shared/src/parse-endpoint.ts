@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { AddressFamily } from './address-family.ts';
 import { ErrorCode, SynackError } from './synack-error.ts';
 
@@ -61,14 +62,29 @@ export function parseEndpoint(spec: string, defaultPort?: number): Endpoint {
     }
   }
   const port = parsePort(portText, spec);
+  if (host.includes('%')) throw bad(spec, 'IPv6 zone ids (%eth0) are not supported: probe a global address');
   const version = isIP(host);
-  if (version === 4 || version === 6) {
-    return { kind: 'address', host, address: host, family: version === 4 ? 'v4' : 'v6', port };
-  }
+  if (version === 4 || version === 6) return addressEndpoint(spec, host, port);
   if (DOTTED_NUMBERS.test(host)) throw bad(spec, `"${host}" is not a valid IPv4 address`);
   const name = host.endsWith('.') ? host.slice(0, -1) : host;
   if (name.length === 0 || name.length > 253 || !name.split('.').every((l) => LABEL.test(l))) {
     throw bad(spec, `"${host}" is neither an IP address nor a valid hostname`);
   }
   return { kind: 'hostname', host: name.toLowerCase(), port };
+}
+
+// Destinations a handshake cannot be probed at: the kernel would rewrite them (0.0.0.0 means
+// "this host") or refuse a TCP SYN to them, and the two probe kinds would disagree.
+const UNPROBEABLE = new Set(['unspecified', 'broadcast', 'multicast']);
+
+function addressEndpoint(spec: string, host: string, port: number): Endpoint {
+  let parsed = ipaddr.parse(host);
+  // ::ffff:a.b.c.d is an IPv4 host: probe it over IPv4, as connect() would.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  }
+  const range = parsed.range();
+  if (UNPROBEABLE.has(range)) throw bad(spec, `${host} is a ${range} address, not a host to probe`);
+  const address = parsed.toString();
+  return { kind: 'address', host, address, family: parsed.kind() === 'ipv4' ? 'v4' : 'v6', port };
 }

@@ -1,8 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { synackArgv } from './support/synack-cli.ts';
+
+/** A loopback port nothing listens on: one the kernel just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 // Usage errors need no privileges and send nothing: every case fails before any probe.
 async function synack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,7 +53,8 @@ describe('synack usage errors', () => {
   });
 
   it('ends quietly when its reader goes away (| head)', async () => {
-    const [node, ...rest] = synackArgv('probe', '127.0.0.1:1', '--mode', 'connect', '-c', '20', '-i', '20ms') as [
+    const port = await closedPort();
+    const [node, ...rest] = synackArgv('probe', `127.0.0.1:${port}`, '--mode', 'connect', '-c', '20', '-i', '20ms') as [
       string,
       ...string[],
     ];
@@ -56,6 +67,6 @@ describe('synack usage errors', () => {
     child.stdout.destroy();
     const [code] = await once(child, 'exit');
     expect(stderr).not.toContain('EPIPE');
-    expect(code).toBe(0);
+    expect(code).toBe(141);
   });
 });

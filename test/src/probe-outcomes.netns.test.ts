@@ -85,7 +85,8 @@ describe.skipIf(requireLabOrSkip())('synack probe against the kernel in a namesp
       expect(syn).toMatchObject({ outcome: 'timeout', retransmits: 1, rttUs: null });
       const [first, second] = syn.synSentUs as [number, number];
       expect(second - first).toBeGreaterThanOrEqual(1_000_000);
-      expect(second - first).toBeLessThan(1_100_000);
+      // Timers may fire late on a loaded host, never early.
+      expect(second - first).toBeLessThan(1_300_000);
       expect(only(result.records, 'connect')).toMatchObject({ outcome: 'timeout', retransmits: 1 });
     }
   });

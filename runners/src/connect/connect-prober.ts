@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { ATTEMPT_RECORD_VERSION, type ConnectAttemptRecord, type ProbeTarget } from '@synack/shared/attempt-record';
 import { classifyErrno } from '@synack/shared/error-type';
+import { localErrorFromErrno } from '@synack/shared/local-error';
 import { ConnectOutcome } from '@synack/shared/probe-outcome';
-import { ErrorCode } from '@synack/shared/synack-error';
 import type { SourceResolver } from '../net/source-address.ts';
 import { canonicalAddress } from '../packet/ip-address-bytes.ts';
+import { MAX_TIMER_MS } from '../syn/retransmit-schedule.ts';
 import { inferSynRetransmits } from './infer-syn-retransmits.ts';
 
 export type ConnectProbeRequest = {
@@ -24,6 +25,9 @@ export async function probeConnect(
   request: ConnectProbeRequest,
   sources: SourceResolver,
 ): Promise<ConnectAttemptRecord> {
+  if (!(request.timeoutMs > 0 && request.timeoutMs <= MAX_TIMER_MS)) {
+    throw new RangeError(`timeoutMs must be 1..${MAX_TIMER_MS}, got ${request.timeoutMs}`);
+  }
   const origin = performance.now();
   const target = { ...request.target, address: canonicalAddress(request.target.address) };
   const record: ConnectAttemptRecord = {
@@ -42,7 +46,7 @@ export async function probeConnect(
   const route = await sources.lookup(target.family, target.address);
   if (!route.ok) {
     record.outcome = ConnectOutcome.localError;
-    record.error = { code: ErrorCode.noRoute, message: `no route to ${target.address} on this host (${route.errno})` };
+    record.error = localErrorFromErrno(route.errno, 'route', target.address);
     return record;
   }
   return new Promise((resolve) => {
@@ -80,8 +84,15 @@ export async function probeConnect(
     const timer = setTimeout(() => settle(ConnectOutcome.timeout), request.timeoutMs);
     socket.once('connect', () => settle(ConnectOutcome.established));
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      const { outcome } = classifyErrno(error.code);
-      settle(outcome, { code: error.code ?? 'EIO', message: error.message });
+      const errno = error.code ?? 'EIO';
+      const { outcome } = classifyErrno(errno);
+      // Failures on this host get the same stable code as the SYN engine gives them.
+      settle(
+        outcome,
+        outcome === ConnectOutcome.localError
+          ? localErrorFromErrno(errno, 'connect', target.address)
+          : { code: errno, message: error.message },
+      );
     });
   });
 }

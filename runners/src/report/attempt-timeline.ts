@@ -1,10 +1,7 @@
 import type { AttemptRecord, SynAttemptRecord } from '@synack/shared/attempt-record';
 import { icmpLabel } from '@synack/shared/icmp-meaning';
 import { formatDurationUs, formatOffsetUs } from './format-duration.ts';
-
-function endpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+import { formatEndpoint } from './format-endpoint.ts';
 
 function synSends(record: SynAttemptRecord): string {
   const first = record.synSentUs[0] ?? 0;
@@ -70,8 +67,8 @@ function connectTimeline(r: AttemptRecord & { kind: 'connect' }, timeoutMs: numb
  * `syn  192.0.2.10:443  from 192.0.2.1:40211  SYN sent, retransmitted at +1.0 s, SYN-ACK after 0.42 ms`.
  */
 export function formatAttemptTimeline(record: AttemptRecord, timeoutMs: number): string {
-  const to = endpoint(record.target.address, record.target.port);
-  const from = record.source ? `from ${endpoint(record.source.address, record.source.port)}` : '';
+  const to = formatEndpoint(record.target.address, record.target.port);
+  const from = record.source ? `from ${formatEndpoint(record.source.address, record.source.port)}` : '';
   const ttl = record.sentTtl === undefined ? '' : ` ttl=${record.sentTtl}`;
   const text = record.kind === 'syn' ? synTimeline(record, timeoutMs) : connectTimeline(record, timeoutMs);
   return `${record.kind.padEnd(7)} ${to.padEnd(22)} ${from.padEnd(30)}${ttl} ${text}`;

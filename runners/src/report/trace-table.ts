@@ -1,6 +1,6 @@
 import type { SynAttemptRecord } from '@synack/shared/attempt-record';
 import { icmpLabel } from '@synack/shared/icmp-meaning';
-import type { TraceHop } from '../trace/trace-hops.ts';
+import { type TraceHop, traceResponder } from '../trace/trace-hops.ts';
 import { formatDurationUs } from './format-duration.ts';
 
 function answer(record: SynAttemptRecord): string {
@@ -21,12 +21,7 @@ function answer(record: SynAttemptRecord): string {
 /** One line per hop, traceroute style: ` 2  198.51.100.1  0.31 ms  ICMP ttl-exceeded (11/0)`. */
 export function formatTraceHop(hop: TraceHop): string {
   const parts = hop.attempts.map((a) => {
-    const from =
-      a.outcome === 'icmp'
-        ? a.icmp?.from
-        : a.outcome === 'synack' || a.outcome === 'rst'
-          ? a.target.address
-          : undefined;
+    const from = traceResponder(a);
     if (a.outcome === 'timeout') return '*';
     const rtt = a.rttUs === null ? '' : `  ${formatDurationUs(a.rttUs)}`;
     return `${from ?? ''}${rtt}  ${answer(a)}`;

@@ -17,6 +17,8 @@ const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IPPROTO_IPV6 = 41;
 const IPV6_UNICAST_HOPS = 16;
+const IPV6_CHECKSUM = 7;
+const TCP_CHECKSUM_OFFSET = 16;
 const IPPROTO_ICMPV6 = 58;
 const SOL_RAW = 255;
 const ICMP_FILTER = 1;
@@ -55,6 +57,10 @@ export class RawTransport {
       throw new SynackError(code, `cannot open raw ${family} sockets: ${(cause as Error).message}`, { cause });
     }
     if (family === 'v4') this.tcp.setOption(IPPROTO_IP, IP_HDRINCL, 1);
+    // RFC 3542 3.1: the kernel fills the TCP checksum (offset 16) with the source address it
+    // really sends from. Ours uses a cached route lookup, which can be stale after an IPv6
+    // address or route change; a wrong checksum would turn the probe into silent loss.
+    else this.tcp.setOption(IPPROTO_IPV6, IPV6_CHECKSUM, TCP_CHECKSUM_OFFSET);
     for (const socket of [this.tcp, this.icmp]) {
       setReceiveBuffer(socket);
       // Raw sockets deliver every packet of the protocol; a socket error must not crash the process.

@@ -8,6 +8,9 @@ export type RetransmitPolicy = {
   maxRetransmits: number;
 };
 
+/** Longest delay a Node timer honours (2^31-1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Linux's schedule: SYNs at +0, +1 s, +3 s, +7 s... */
 export const LINUX_RETRANSMITS: Omit<RetransmitPolicy, 'timeoutMs'> = { rtoMs: 1000, maxRetransmits: 6 };
 
@@ -16,7 +19,10 @@ export const LINUX_RETRANSMITS: Omit<RetransmitPolicy, 'timeoutMs'> = { rtoMs: 1
  * RTO that doubles (RFC 6298 5.5), as long as it falls before the timeout.
  */
 export function synSendOffsetsMs(policy: RetransmitPolicy): number[] {
-  if (!(policy.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${policy.timeoutMs}`);
+  // Node clamps longer timers to 1 ms, which would end every attempt at once.
+  if (!(policy.timeoutMs > 0 && policy.timeoutMs <= MAX_TIMER_MS)) {
+    throw new RangeError(`timeoutMs must be 1..${MAX_TIMER_MS}, got ${policy.timeoutMs}`);
+  }
   const offsets = [0];
   if (policy.rtoMs <= 0) return offsets;
   let at = 0;

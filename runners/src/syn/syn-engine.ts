@@ -1,6 +1,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import type { AddressFamily } from '@synack/shared/address-family';
 import type { ProbeTarget, SynAttemptRecord } from '@synack/shared/attempt-record';
+import { localErrorFromErrno } from '@synack/shared/local-error';
 import { ErrorCode, isSynackError } from '@synack/shared/synack-error';
 import type { SourceLookup, SourceResolver } from '../net/source-address.ts';
 import { addressToBytes, canonicalAddress } from '../packet/ip-address-bytes.ts';
@@ -143,11 +144,8 @@ export class SynEngine {
     if ('error' in lane) return Promise.resolve(fail(lane.code, lane.error));
     const start = (source: SourceLookup): SynAttemptRecord | Promise<SynAttemptRecord> => {
       if (!source.ok) {
-        const noRoute = source.errno === 'ENETUNREACH' || source.errno === 'EHOSTUNREACH';
-        return fail(
-          noRoute ? ErrorCode.noRoute : ErrorCode.sourceAddress,
-          `no route to ${address} on this host (${source.errno})`,
-        );
+        const local = localErrorFromErrno(source.errno, 'route', address);
+        return fail(local.code, local.message);
       }
       if (this.closed) return fail(ErrorCode.engineClosed, 'the SYN engine is closed');
       const sourcePort = this.pickSourcePort(target.port);
@@ -296,13 +294,7 @@ export class SynEngine {
     if (error) {
       this.stats.sendErrors++;
       if (index === 0) {
-        const code =
-          error === 'EPERM'
-            ? ErrorCode.localFirewall
-            : error === 'ENETUNREACH' || error === 'EHOSTUNREACH'
-              ? ErrorCode.noRoute
-              : ErrorCode.sendFailed;
-        this.finish(flight, { kind: 'local_error', code, message: `sending the SYN failed: ${error}` });
+        this.finish(flight, { kind: 'local_error', ...localErrorFromErrno(error, 'send', flight.targetAddress) });
         return;
       }
     } else {
@@ -382,8 +374,10 @@ export class SynEngine {
   private pickSourcePort(targetPort: number): number | undefined {
     const [low, high] = this.options.sourcePortRange ?? [32768, 60999];
     const span = high - low + 1;
-    for (let i = 0; i < 32; i++) {
-      const port = low + (this.nextRandom() % span);
+    // A random start, then a scan: random, yet a free port is found whenever one exists.
+    const start = this.nextRandom() % span;
+    for (let i = 0; i < span; i++) {
+      const port = low + ((start + i) % span);
       // Unique per target port across all addresses: the flow key has no address in it.
       if (!this.flights.has(flowKey(targetPort, port))) return port;
     }

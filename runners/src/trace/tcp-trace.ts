@@ -42,7 +42,7 @@ export async function runTcpTrace(
     }
     await Promise.all(wave);
     const hops = traceHops(records);
-    if (hops.some((h) => h.reachedTarget)) return hops;
+    if (hops.some((h) => h.final)) return hops;
   }
   return traceHops(records);
 }

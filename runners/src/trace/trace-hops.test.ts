@@ -21,6 +21,19 @@ describe('traceHops', () => {
     ]);
   });
 
+  it('stops at a router that reports the destination unreachable', () => {
+    const unreachable = (ttl: number): SynAttemptRecord =>
+      ({
+        ...at(ttl, 'icmp'),
+        icmp: { type: 3, code: 0, from: '192.0.2.1', meaning: 'network_unreachable' },
+      }) as SynAttemptRecord;
+    const hops = traceHops([at(1, 'icmp', '198.51.100.1'), unreachable(2), unreachable(3), unreachable(4)]);
+    expect(hops.map((h) => [h.ttl, h.final, h.reachedTarget])).toEqual([
+      [1, false, false],
+      [2, true, false],
+    ]);
+  });
+
   it('counts the target’s own ICMP error (a firewall reject) as reaching it', () => {
     const hops = traceHops([at(1, 'icmp', '192.0.2.1'), at(2, 'icmp', '203.0.113.10'), at(3, 'icmp', '203.0.113.10')]);
     expect(hops).toHaveLength(2);

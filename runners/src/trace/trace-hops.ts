@@ -8,17 +8,23 @@ export type TraceHop = {
   responders: string[];
   /** True when the target itself answered at this TTL (SYN-ACK, RST, or its own ICMP error). */
   reachedTarget: boolean;
+  /**
+   * True when the trace cannot go further: the target answered, or a router said the destination
+   * is unreachable (traceroute's !N, !H, !X), which every higher TTL would only repeat.
+   */
+  final: boolean;
 };
 
-function responder(record: SynAttemptRecord): string | null {
+/** Who answered an attempt: the router or target that sent the ICMP error, or the target. */
+export function traceResponder(record: SynAttemptRecord): string | null {
   if (record.outcome === 'icmp') return record.icmp?.from ?? null;
   if (record.outcome === 'synack' || record.outcome === 'rst') return record.target.address;
   return null;
 }
 
 /**
- * Groups TTL-limited attempts into hops and cuts the list after the first TTL at which the target
- * answered; higher TTLs only repeat that answer. Pure.
+ * Groups TTL-limited attempts into hops and cuts the list after the first final hop (the target
+ * answered, or a router reported it unreachable). Pure.
  */
 export function traceHops(records: readonly SynAttemptRecord[]): TraceHop[] {
   const byTtl = new Map<number, SynAttemptRecord[]>();
@@ -31,13 +37,15 @@ export function traceHops(records: readonly SynAttemptRecord[]): TraceHop[] {
   const hops: TraceHop[] = [];
   for (const ttl of [...byTtl.keys()].sort((a, b) => a - b)) {
     const attempts = byTtl.get(ttl) as SynAttemptRecord[];
-    const responders = [...new Set(attempts.map(responder).filter((a): a is string => a !== null))];
+    const responders = [...new Set(attempts.map(traceResponder).filter((a): a is string => a !== null))];
     const reachedTarget = attempts.some(
       (a) =>
         a.outcome === 'synack' || a.outcome === 'rst' || (a.outcome === 'icmp' && a.icmp?.from === a.target.address),
     );
-    hops.push({ ttl, attempts, responders, reachedTarget });
-    if (reachedTarget) break;
+    const unreachable = attempts.some((a) => a.outcome === 'icmp' && a.icmp?.meaning !== 'ttl_exceeded');
+    const final = reachedTarget || unreachable;
+    hops.push({ ttl, attempts, responders, reachedTarget, final });
+    if (final) break;
   }
   return hops;
 }
