@@ -3,10 +3,10 @@ import { runProbeSession } from '@synack/runners/probe/probe-session';
 import { type FamilyChoice, resolveTargets } from '@synack/runners/probe/resolve-targets';
 import { formatAttemptTimeline } from '@synack/runners/report/attempt-timeline';
 import { formatEndpoint } from '@synack/runners/report/format-endpoint';
-import { formatSummary, summarizeAttempts } from '@synack/runners/report/probe-summary';
+import { formatSummary, ProbeSummary } from '@synack/runners/report/probe-summary';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { parseEndpoint } from '@synack/shared/parse-endpoint';
-import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
+import type { ProbeKind } from '@synack/shared/probe-outcome';
 import { Command, Option } from 'commander';
 import { durationOption, integerOption } from './cli-options.ts';
 import type { CliServices } from './cli-services.ts';
@@ -76,18 +76,22 @@ async function runProbe(spec: string, flags: ProbeFlags, services: CliServices):
     );
   }
   const stop = services.interruptSignal();
-  const records = await runProbeSession(
+  const summary = new ProbeSummary();
+  await runProbeSession(
     { ...plan, targets },
     {
       syn: (target, policy) => services.synEngine().probe({ target, policy }),
       connect: (target, ms) => probeConnect({ target, timeoutMs: ms }, services.sources),
     },
-    (record: AttemptRecord) => out(flags.json ? JSON.stringify(record) : formatAttemptTimeline(record, timeoutMs)),
+    (record: AttemptRecord) => {
+      summary.add(record);
+      out(flags.json ? JSON.stringify(record) : formatAttemptTimeline(record, timeoutMs));
+    },
     stop,
   );
   if (!flags.json) {
     out('');
-    out(formatSummary(formatEndpoint(endpoint.host, endpoint.port), summarizeAttempts(records)));
+    out(formatSummary(formatEndpoint(endpoint.host, endpoint.port), summary.rows()));
   }
-  return records.length > 0 && records.every((r) => isAnswered(r.outcome)) ? 0 : 1;
+  return summary.allAnswered ? 0 : 1;
 }

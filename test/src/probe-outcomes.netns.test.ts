@@ -148,6 +148,23 @@ describe.skipIf(requireLabOrSkip())('synack probe against the kernel in a namesp
     }
   });
 
+  it('runner firewall drops its own SYNs: the raw SYN names it, connect() only times out', async () => {
+    await lab.listen(PORT);
+    await lab.nft(
+      'client',
+      `table inet t { chain output { type filter hook output priority 0; tcp dport ${PORT} drop } }`,
+    );
+    const [v4, v6] = await probeBothFamilies(lab, PORT, ...SHORT);
+    for (const result of [v4, v6]) {
+      expect(only(result.records, 'syn')).toMatchObject({
+        outcome: 'local_error',
+        error: { code: 'SYNACK_ERR_LOCAL_FIREWALL' },
+      });
+      // tcp_transmit_skb() keeps the netfilter EPERM to itself and the RTO retries: no errno.
+      expect(only(result.records, 'connect')).toMatchObject({ outcome: 'timeout', retransmits: 1 });
+    }
+  });
+
   it('runner has no route: local_error at once, nothing sent', async () => {
     await lab.run('client', ['ip', 'route', 'del', 'default']);
     await lab.run('client', ['ip', '-6', 'route', 'del', 'default']);

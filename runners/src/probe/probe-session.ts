@@ -24,24 +24,27 @@ export type ProbeEngines = {
 
 /**
  * Runs the plan: a round starts every `intervalMs` (attempts of a round run concurrently and may
- * overlap the next round, as ping's do). Calls `onRecord` as each attempt ends and returns all
- * records once every started attempt has ended. Aborting stops new rounds only.
+ * overlap the next round, as ping's do). Calls `onRecord` as each attempt ends and resolves with
+ * the number of attempts once every started attempt has ended. Aborting stops new rounds only.
+ * Nothing is kept per attempt, so `count: 0` can run for as long as it is left running.
  */
 export async function runProbeSession(
   plan: ProbeSessionPlan,
   engines: ProbeEngines,
   onRecord: (record: AttemptRecord) => void,
   signal?: AbortSignal,
-): Promise<AttemptRecord[]> {
-  const records: AttemptRecord[] = [];
-  const pending: Promise<void>[] = [];
-  const keep = (promise: Promise<AttemptRecord>) =>
-    pending.push(
-      promise.then((record) => {
-        records.push(record);
-        onRecord(record);
-      }),
-    );
+): Promise<number> {
+  let started = 0;
+  let outstanding = 0;
+  let drained: (() => void) | undefined;
+  const keep = (promise: Promise<AttemptRecord>) => {
+    started++;
+    outstanding++;
+    promise.then((record) => {
+      onRecord(record);
+      if (--outstanding === 0) drained?.();
+    });
+  };
   const start = performance.now();
   for (let round = 0; plan.count === 0 || round < plan.count; round++) {
     if (signal?.aborted) break;
@@ -61,6 +64,6 @@ export async function runProbeSession(
       }
     }
   }
-  await Promise.all(pending);
-  return records;
+  if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
+  return started;
 }

@@ -1,6 +1,6 @@
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, percentile, summarizeAttempts } from './probe-summary.ts';
+import { formatSummary, ProbeSummary, percentile, summarizeAttempts } from './probe-summary.ts';
 
 const rec = (kind: 'syn' | 'connect', address: string, outcome: string, rttUs: number | null): AttemptRecord =>
   ({
@@ -58,5 +58,14 @@ describe('summarizeAttempts', () => {
     expect(percentile(values, 99)).toBe(198);
     expect(percentile([5], 99)).toBe(5);
     expect(() => percentile([], 50)).toThrow(RangeError);
+  });
+
+  it('knows whether every attempt so far was answered', () => {
+    const summary = new ProbeSummary();
+    expect(summary.allAnswered).toBe(false);
+    summary.add(rec('syn', '192.0.2.1', 'synack', 100));
+    expect(summary.allAnswered).toBe(true);
+    summary.add(rec('connect', '192.0.2.1', 'timeout', null));
+    expect(summary.allAnswered).toBe(false);
   });
 });

@@ -21,42 +21,68 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 
-/** Groups records by kind and target address, in first-seen order. */
-export function summarizeAttempts(records: readonly AttemptRecord[]): SummaryRow[] {
-  const groups = new Map<string, AttemptRecord[]>();
-  for (const r of records) {
-    const key = `${r.kind}|${r.target.address}`;
-    const list = groups.get(key);
-    if (list) list.push(r);
-    else groups.set(key, [r]);
-  }
-  return [...groups.values()].map((group) => {
-    const first = group[0] as AttemptRecord;
-    const rtts: number[] = [];
-    const failures: Record<string, number> = {};
-    for (const r of group) {
-      if (isAnswered(r.outcome)) rtts.push(r.rttUs ?? 0);
-      else failures[r.outcome] = (failures[r.outcome] ?? 0) + 1;
+type Group = {
+  kind: AttemptRecord['kind'];
+  address: string;
+  sent: number;
+  rtts: number[];
+  failures: Record<string, number>;
+};
+
+/**
+ * Ping-like statistics kept as attempts end, so a run with no end (`--count 0`) holds counters
+ * and one RTT per answered attempt, never the records. Groups are by kind and target address,
+ * in first-seen order.
+ */
+export class ProbeSummary {
+  private readonly groups = new Map<string, Group>();
+
+  add(record: AttemptRecord): void {
+    const key = `${record.kind}|${record.target.address}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { kind: record.kind, address: record.target.address, sent: 0, rtts: [], failures: {} };
+      this.groups.set(key, group);
     }
-    rtts.sort((a, b) => a - b);
-    const sent = group.length;
-    return {
-      kind: first.kind,
-      address: first.target.address,
-      sent,
-      answered: rtts.length,
-      lossPercent: Math.round(((sent - rtts.length) / sent) * 1000) / 10,
-      failures,
-      rtt: rtts.length
-        ? {
-            min: rtts[0] as number,
-            avg: Math.round(rtts.reduce((a, b) => a + b, 0) / rtts.length),
-            p99: percentile(rtts, 99),
-            max: rtts[rtts.length - 1] as number,
-          }
-        : null,
-    };
-  });
+    group.sent++;
+    if (isAnswered(record.outcome)) group.rtts.push(record.rttUs ?? 0);
+    else group.failures[record.outcome] = (group.failures[record.outcome] ?? 0) + 1;
+  }
+
+  /** True when at least one attempt ended and every one was answered. */
+  get allAnswered(): boolean {
+    return this.groups.size > 0 && [...this.groups.values()].every((g) => g.rtts.length === g.sent);
+  }
+
+  rows(): SummaryRow[] {
+    return [...this.groups.values()].map((group) => {
+      const rtts = [...group.rtts].sort((a, b) => a - b);
+      const sent = group.sent;
+      return {
+        kind: group.kind,
+        address: group.address,
+        sent,
+        answered: rtts.length,
+        lossPercent: Math.round(((sent - rtts.length) / sent) * 1000) / 10,
+        failures: group.failures,
+        rtt: rtts.length
+          ? {
+              min: rtts[0] as number,
+              avg: Math.round(rtts.reduce((a, b) => a + b, 0) / rtts.length),
+              p99: percentile(rtts, 99),
+              max: rtts[rtts.length - 1] as number,
+            }
+          : null,
+      };
+    });
+  }
+}
+
+/** The statistics of a finished list of records (see {@link ProbeSummary}). */
+export function summarizeAttempts(records: readonly AttemptRecord[]): SummaryRow[] {
+  const summary = new ProbeSummary();
+  for (const record of records) summary.add(record);
+  return summary.rows();
 }
 
 /** The closing block of `synack probe`, one line per kind and address. */

@@ -1,6 +1,8 @@
+import { createRequire } from 'node:module';
 import type { AddressFamily } from '@synack/shared/address-family';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
-import raw, { type Socket as RawSocket } from 'raw-socket';
+import type RawSocketModule from 'raw-socket';
+import type { Socket as RawSocket } from 'raw-socket';
 import { errnoFromMessage } from './errno-from-message.ts';
 
 /** Called for every packet read; `bytes` is only valid during the call. */
@@ -47,6 +49,7 @@ export class RawTransport {
 
   constructor(family: AddressFamily, onTcp: PacketHandler, onIcmp: PacketHandler, onWritable: () => void) {
     this.family = family;
+    const raw = loadRawSocket();
     const addressFamily = family === 'v4' ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6;
     try {
       this.tcp = raw.createSocket({ protocol: PROTO.tcp, addressFamily });
@@ -170,6 +173,27 @@ export class RawTransport {
     filter.writeUInt32LE((0xffffffff & ~0b11110) >>> 0, 0);
     this.icmp.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
   }
+}
+
+let rawSocket: typeof RawSocketModule | undefined;
+
+// The native addon is loaded on first use, not at import: a build or ABI problem must cost the
+// raw SYN probes only (as local_error records), never the CLI or the connect probes.
+function loadRawSocket(): typeof RawSocketModule {
+  if (!rawSocket) {
+    try {
+      rawSocket = createRequire(import.meta.url)('raw-socket') as typeof RawSocketModule;
+    } catch (cause) {
+      throw new SynackError(
+        ErrorCode.socketFailed,
+        `the raw-socket addon failed to load: ${(cause as Error).message.split('\n')[0]}`,
+        {
+          cause,
+        },
+      );
+    }
+  }
+  return rawSocket;
 }
 
 function setReceiveBuffer(socket: RawSocket): void {
