@@ -38,7 +38,26 @@ const MAX_READS_PER_WAKEUP = 4096;
  * raw-socket reads one packet per readiness event by default; this drains every readable packet
  * per wake-up instead, which is what keeps replies from being lost at high probe rates.
  */
-export class RawTransport {
+/** What the SYN engine needs from the sockets of one family; `RawTransport` is the real one. */
+export type SynTransport = {
+  send(packet: Buffer, destination: string, hopLimit: number, length: number): SendResult;
+  waitWritable(): void;
+  readTcpNow(): void;
+  close(): void;
+};
+
+/** Opens the transport of a family, wired to the engine's packet and writability callbacks. */
+export type OpenTransport = (
+  family: AddressFamily,
+  onTcp: PacketHandler,
+  onIcmp: PacketHandler,
+  onWritable: () => void,
+) => SynTransport;
+
+export const openRawTransport: OpenTransport = (family, onTcp, onIcmp, onWritable) =>
+  new RawTransport(family, onTcp, onIcmp, onWritable);
+
+export class RawTransport implements SynTransport {
   readonly family: AddressFamily;
   private readonly tcp: RawSocket;
   private readonly icmp: RawSocket;

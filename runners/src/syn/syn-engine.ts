@@ -9,7 +9,7 @@ import { type FlowIdentity, flowKey, matchIcmpReply, matchTcpReply, type ReplyMa
 import { encodeSynInto, type SynSpec } from '../packet/syn-encoder.ts';
 import { DeadlineQueues, TimerKind } from './deadline-queues.ts';
 import { RAW_SOCKET_DENIED_MESSAGE } from './raw-capability.ts';
-import { RawTransport } from './raw-transport.ts';
+import { type OpenTransport, openRawTransport, type SynTransport } from './raw-transport.ts';
 import { type RetransmitPolicy, synSendOffsetsMs } from './retransmit-schedule.ts';
 import { buildSynRecord, type SynAttemptState, type SynEnding } from './syn-record.ts';
 
@@ -39,16 +39,18 @@ export type SynEngineStats = {
 export type SynEngineOptions = {
   /** From `detectCapNetRaw()`; without it every attempt is a `local_error`, and nothing is opened. */
   rawAllowed: boolean;
-  sources: SourceResolver;
+  sources: Pick<SourceResolver, 'lookup' | 'cached'>;
   /** Source ports are drawn at random from this range. Default: Linux's ephemeral 32768–60999. */
   sourcePortRange?: readonly [number, number];
   now?: () => number;
+  /** Opens the sockets of a family; tests pass a fake. Default: raw sockets (`RawTransport`). */
+  openTransport?: OpenTransport;
 };
 
 type Flight = FlowIdentity &
   SynAttemptState & {
     key: number;
-    transport: RawTransport;
+    transport: SynTransport;
     /** Wait before each retransmission, from the previous send (RTO, doubling). */
     gaps: readonly number[];
     timeoutMs: number;
@@ -61,7 +63,7 @@ type Flight = FlowIdentity &
 
 // `scratch` and `spec` are reused for every SYN of the lane: sends are synchronous.
 type Lane = {
-  transport: RawTransport;
+  transport: SynTransport;
   queue: Flight[];
   head: number;
   blocked: boolean;
@@ -208,7 +210,7 @@ export class SynEngine {
     } else {
       try {
         const ref: { lane?: Lane } = {};
-        const transport = new RawTransport(
+        const transport = (this.options.openTransport ?? openRawTransport)(
           family,
           (bytes, length, peer) => this.onMatch(matchTcpReply(family, bytes, length, peer, this.lookup)),
           (bytes, length, peer) => this.onMatch(matchIcmpReply(family, bytes, length, peer, this.lookup)),
