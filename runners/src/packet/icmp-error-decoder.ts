@@ -2,6 +2,7 @@ import type { AddressFamily } from '@synack/shared/address-family';
 import { IcmpType } from '@synack/shared/icmp-meaning';
 import { bytesToAddress } from './ip-address-bytes.ts';
 import { decodeIpv4Header } from './ipv4-header-decoder.ts';
+import { decodeTcpSegment } from './tcp-segment-decoder.ts';
 
 /** An ICMP error and the TCP SYN it quotes. */
 export type IcmpError = {
@@ -14,6 +15,11 @@ export type IcmpError = {
   quotedSeq: number;
   /** IPv4 identification of the quoted packet (tells retransmissions apart); `null` on IPv6. */
   quotedIpId: number | null;
+  /**
+   * TSval of the quoted SYN when the quote reaches its options (ICMPv6 quotes up to 1280 bytes,
+   * Linux routers quote 576 on IPv4), else `null`: tells retransmissions apart on IPv6 too.
+   */
+  quotedTsVal: number | null;
 };
 
 const PROTO_TCP = 6;
@@ -59,6 +65,7 @@ export function decodeIcmpError(
   }
   if (end - tcp < 8) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const quotedSegment = decodeTcpSegment(bytes, tcp, end);
   return {
     type,
     code,
@@ -67,5 +74,6 @@ export function decodeIcmpError(
     quotedDestinationPort: view.getUint16(tcp + 2),
     quotedSeq: view.getUint32(tcp + 4),
     quotedIpId,
+    quotedTsVal: quotedSegment?.tsVal ?? null,
   };
 }

@@ -157,6 +157,7 @@ describe('matchIcmpReply', () => {
       code: 1,
       from: '2001:db8:5::10',
       quotedIpId: null,
+      quotedTsVal: 1,
     });
     const ndp = Buffer.from([135, 0, 0, 0, 0, 0, 0, 0]);
     expect(matchIcmpReply('v6', ndp, ndp.length, 'fe80::1', lookup).kind).toBe('stray');

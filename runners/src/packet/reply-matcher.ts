@@ -45,7 +45,15 @@ export type StrayReason = (typeof StrayReason)[keyof typeof StrayReason];
 export type ReplyMatch<P> =
   | { kind: 'synack'; probe: P; segment: TcpSegment; ttl: number | null }
   | { kind: 'rst'; probe: P; segment: TcpSegment }
-  | { kind: 'icmp'; probe: P; type: number; code: number; from: string; quotedIpId: number | null }
+  | {
+      kind: 'icmp';
+      probe: P;
+      type: number;
+      code: number;
+      from: string;
+      quotedIpId: number | null;
+      quotedTsVal: number | null;
+    }
   | { kind: 'stray'; reason: StrayReason };
 
 const stray = (reason: StrayReason) => ({ kind: 'stray', reason }) as const;
@@ -122,7 +130,8 @@ export function matchIcmpReply<P extends FlowIdentity>(
   if (!probe) return stray('unknown_flow');
   if (error.quotedDestination !== probe.targetAddress) return stray('wrong_peer');
   if (error.quotedSeq !== probe.seq >>> 0) return stray('wrong_seq');
-  return { kind: 'icmp', probe, type: error.type, code: error.code, from, quotedIpId: error.quotedIpId };
+  const { type, code, quotedIpId, quotedTsVal } = error;
+  return { kind: 'icmp', probe, type, code, from, quotedIpId, quotedTsVal };
 }
 
 function sameBytes(packet: Uint8Array, offset: number, expected: Uint8Array): boolean {

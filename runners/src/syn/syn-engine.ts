@@ -360,6 +360,7 @@ export class SynEngine {
         code: match.code,
         from: match.from,
         quotedIpId: match.quotedIpId,
+        quotedTsVal: match.quotedTsVal,
         at,
       });
   }

@@ -56,10 +56,23 @@ describe('buildSynRecord', () => {
   it('attributes an ICMP error by the quoted IP id and names its meaning', () => {
     const r = buildSynRecord(
       { ...state, target: { ...state.target, family: 'v4', address: '198.51.100.7' } },
-      { kind: 'icmp', type: 3, code: 13, from: '198.51.100.7', quotedIpId: 22, at: 1101 },
+      { kind: 'icmp', type: 3, code: 13, from: '198.51.100.7', quotedIpId: 22, quotedTsVal: null, at: 1101 },
     );
     expect(r).toMatchObject({ outcome: 'icmp', answeredSyn: 1, rttUs: 500 });
     expect(r.icmp).toEqual({ type: 3, code: 13, from: '198.51.100.7', meaning: 'admin_prohibited' });
+  });
+
+  it('attributes an ICMPv6 error by the TSval of the SYN it quotes', () => {
+    const r = buildSynRecord(state, {
+      kind: 'icmp',
+      type: 1,
+      code: 1,
+      from: '2001:db8::10',
+      quotedIpId: null,
+      quotedTsVal: (state.tsBase + 1) >>> 0,
+      at: 1101,
+    });
+    expect(r).toMatchObject({ outcome: 'icmp', answeredSyn: 1, rttUs: 500 });
   });
 
   it('records timeouts and local errors without an answer', () => {

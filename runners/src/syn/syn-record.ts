@@ -6,7 +6,15 @@ import type { TcpSegment } from '../packet/tcp-segment-decoder.ts';
 export type SynEnding =
   | { kind: 'synack'; segment: TcpSegment; ttl: number | null; at: number }
   | { kind: 'rst'; segment: TcpSegment; at: number }
-  | { kind: 'icmp'; type: number; code: number; from: string; quotedIpId: number | null; at: number }
+  | {
+      kind: 'icmp';
+      type: number;
+      code: number;
+      from: string;
+      quotedIpId: number | null;
+      quotedTsVal: number | null;
+      at: number;
+    }
   | { kind: 'timeout' }
   | { kind: 'local_error'; code: string; message: string };
 
@@ -27,13 +35,17 @@ export type SynAttemptState = {
 const us = (ms: number) => Math.round(ms * 1000);
 
 /**
- * Which SYN an answer belongs to: a SYN-ACK echoes our TSval (RFC 7323 3.2), an ICMPv4 error
- * quotes our IP id. Without either, the latest SYN sent before the answer is assumed (Karn's
+ * Which SYN an answer belongs to: a SYN-ACK echoes our TSval (RFC 7323 3.2), an ICMP error may
+ * quote the whole SYN with its TSval, and an ICMPv4 error always quotes our IP id. Without either, the latest SYN sent before the answer is assumed (Karn's
  * ambiguity, RFC 6298 3).
  */
 function answeredIndex(state: SynAttemptState, ending: SynEnding & { at: number }): { index: number; exact: boolean } {
   if (ending.kind === 'synack' && ending.segment.tsEcr !== null) {
     const index = (ending.segment.tsEcr - state.tsBase) >>> 0;
+    if (index < state.sentAt.length) return { index, exact: true };
+  }
+  if (ending.kind === 'icmp' && ending.quotedTsVal !== null) {
+    const index = (ending.quotedTsVal - state.tsBase) >>> 0;
     if (index < state.sentAt.length) return { index, exact: true };
   }
   if (ending.kind === 'icmp' && ending.quotedIpId !== null) {
