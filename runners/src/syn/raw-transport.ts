@@ -40,6 +40,8 @@ const MAX_READS_PER_WAKEUP = 4096;
  */
 /** What the SYN engine needs from the sockets of one family; `RawTransport` is the real one. */
 export type SynTransport = {
+  /** Read and socket errors by errno, counted rather than thrown (the loop goes on). */
+  readonly errors: Record<string, number>;
   send(packet: Buffer, destination: string, hopLimit: number, length: number): SendResult;
   waitWritable(): void;
   readTcpNow(): void;
@@ -58,6 +60,7 @@ export const openRawTransport: OpenTransport = (family, onTcp, onIcmp, onWritabl
   new RawTransport(family, onTcp, onIcmp, onWritable);
 
 export class RawTransport implements SynTransport {
+  readonly errors: Record<string, number> = {};
   readonly family: AddressFamily;
   private readonly tcp: RawSocket;
   private readonly icmp: RawSocket;
@@ -86,7 +89,7 @@ export class RawTransport implements SynTransport {
     for (const socket of [this.tcp, this.icmp]) {
       setReceiveBuffer(socket);
       // Raw sockets deliver every packet of the protocol; a socket error must not crash the process.
-      socket.on('error', () => {});
+      socket.on('error', (error: Error) => this.count(errnoFromMessage(error.message) ?? 'socket_error'));
     }
     this.installIcmpFilter();
     this.takeOverReads(this.tcp, onTcp);
@@ -142,6 +145,10 @@ export class RawTransport implements SynTransport {
     this.icmp.close();
   }
 
+  private count(errno: string): void {
+    this.errors[errno] = (this.errors[errno] ?? 0) + 1;
+  }
+
   /**
    * Reads the replies already waiting on the TCP socket, now. The engine calls this between sends
    * of a batch: on a short path the SYN-ACK is back before the batch ends, and an answer read only
@@ -166,8 +173,11 @@ export class RawTransport implements SynTransport {
       for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
         try {
           socket.wrap.recv(buffer, capture);
-        } catch {
-          return; // EAGAIN: drained. Other read errors leave nothing to read either.
+        } catch (error) {
+          // EAGAIN: drained. Any other read error is counted; nothing is left to read either way.
+          const errno = errnoFromMessage((error as Error).message);
+          if (errno !== 'EAGAIN') this.count(errno ?? 'read_error');
+          return;
         }
         handler(buffer, length, peer);
       }

@@ -12,6 +12,7 @@ import { SynEngine } from './syn-engine.ts';
 type Sent = { sourcePort: number; destinationPort: number; seq: number; tsVal: number | null; destination: string };
 
 class FakeTransport implements SynTransport {
+  readonly errors: Record<string, number> = {};
   readonly sent: Sent[] = [];
   readonly results: SendResult[] = [];
   waiting = false;
@@ -165,6 +166,16 @@ describe('SynEngine', () => {
     for (const r of await Promise.all([...attempts, other])) {
       expect(r).toMatchObject({ outcome: 'local_error', error: { code: 'SYNACK_ERR_ENGINE_CLOSED' } });
     }
+  });
+
+  it('reports the transport errors it counted, per family', async () => {
+    const { engine, fake, answer } = setup();
+    const attempt = engine.probe({ target, policy });
+    await settle();
+    fake().errors.ENOMEM = 2;
+    answer(fake().sent[0] as Sent);
+    await attempt;
+    expect(engine.transportErrors()).toEqual({ v4: { ENOMEM: 2 } });
   });
 
   it('reports every attempt as local_error without raw privilege, opening nothing', async () => {

@@ -118,6 +118,13 @@ export class SynEngine {
     this.now = options.now ?? performance.now.bind(performance);
   }
 
+  /** Raw-socket read and socket errors per family, for self-monitoring. */
+  transportErrors(): Partial<Record<AddressFamily, Record<string, number>>> {
+    const out: Partial<Record<AddressFamily, Record<string, number>>> = {};
+    for (const [family, lane] of this.lanes) if ('transport' in lane) out[family] = { ...lane.transport.errors };
+    return out;
+  }
+
   /** Number of attempts waiting for an answer. */
   get inFlight(): number {
     return this.flights.size;
