@@ -3,11 +3,15 @@ import { readFileSync } from 'node:fs';
 // capability.h: CAP_NET_RAW is bit 13 of the effective set.
 const CAP_NET_RAW_BIT = 13n;
 
+/** The effective capability set in a /proc/<pid>/status text, or `undefined` when absent. */
+export function effectiveCapabilities(procStatus: string): bigint | undefined {
+  const hex = /^CapEff:\s*([0-9a-f]+)\s*$/im.exec(procStatus)?.[1];
+  return hex === undefined ? undefined : BigInt(`0x${hex}`);
+}
+
 /** Whether a /proc/<pid>/status text grants CAP_NET_RAW in the effective set. */
 export function hasCapNetRaw(procStatus: string): boolean {
-  const match = /^CapEff:\s*([0-9a-f]+)\s*$/im.exec(procStatus);
-  if (!match?.[1]) return false;
-  return ((BigInt(`0x${match[1]}`) >> CAP_NET_RAW_BIT) & 1n) === 1n;
+  return (((effectiveCapabilities(procStatus) ?? 0n) >> CAP_NET_RAW_BIT) & 1n) === 1n;
 }
 
 /** Reads this process's effective capabilities once; raw SYN probes need CAP_NET_RAW. */

@@ -50,7 +50,6 @@ export type SynEngineOptions = {
 type Flight = FlowIdentity &
   SynAttemptState & {
     key: number;
-    transport: SynTransport;
     /** Wait before each retransmission, from the previous send (RTO, doubling). */
     gaps: readonly number[];
     timeoutMs: number;
@@ -125,11 +124,6 @@ export class SynEngine {
     return out;
   }
 
-  /** Number of attempts waiting for an answer. */
-  get inFlight(): number {
-    return this.flights.size;
-  }
-
   /**
    * Runs one attempt. Resolves with its record once answered, timed out or failed locally; never
    * rejects. Not `async`: with a cached route lookup everything up to the send is synchronous,
@@ -176,7 +170,6 @@ export class SynEngine {
           tsBase: this.nextRandom(),
           sourceBytes: this.bytesOf(source.address),
           targetBytes: this.bytesOf(address),
-          transport: lane.transport,
           gaps,
           timeoutMs: request.policy.timeoutMs,
           deadline: Number.POSITIVE_INFINITY,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { effectiveCapabilities } from '@synack/runners/syn/raw-capability';
 import { findExecutable } from './find-executable.ts';
 
 /** Whether this machine can build a netns lab, and if not, why. */
@@ -20,9 +21,8 @@ function missingCapabilities(): string[] {
   } catch {
     return []; // Cannot tell; let createLab() report the real error.
   }
-  const hex = /^CapEff:\s*([0-9a-f]+)$/im.exec(status)?.[1];
-  if (hex === undefined) return [];
-  const effective = BigInt(`0x${hex}`);
+  const effective = effectiveCapabilities(status);
+  if (effective === undefined) return [];
   return Object.entries(CAPABILITIES)
     .filter(([, bit]) => (effective & (1n << bit)) === 0n)
     .map(([name]) => name);
