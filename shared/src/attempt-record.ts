@@ -26,8 +26,8 @@ export type SynAckDetails = {
   /** Raw 16-bit window of the SYN-ACK (unscaled, as RFC 7323 2.2 requires for SYNs). */
   window: number;
   /**
-   * IPv4 TTL of the SYN-ACK. `null` on IPv6: raw IPv6 sockets deliver no IPv6 header, and the
-   * hop limit would need IPV6_RECVHOPLIMIT ancillary data, which `raw-socket` cannot read.
+   * TTL (IPv4) or hop limit (IPv6) the SYN-ACK arrived with. `null` only when the kernel did not
+   * report it.
    */
   ttl: number | null;
   /** MSS option value, or `null` when the server sent none. */

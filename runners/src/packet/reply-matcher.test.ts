@@ -37,7 +37,8 @@ const reply4 = (over: Partial<Parameters<typeof buildSegment>[0]> = {}) =>
     ...over,
   });
 
-const tcp4 = (pkt: Buffer) => matchTcpReply('v4', pkt, pkt.length, '198.51.100.7', lookup);
+const none = new Uint8Array(0);
+const tcp4 = (pkt: Buffer) => matchTcpReply('v4', pkt, pkt.length, none, -1, lookup);
 
 describe('matchTcpReply', () => {
   it('matches a SYN-ACK by 4-tuple and ack == isn + 1, wrapping at 2^32', () => {
@@ -49,7 +50,7 @@ describe('matchTcpReply', () => {
     expect(m.segment.mss).toBe(1460);
     const wrap = flow('192.0.2.1', '198.51.100.7', 443, 40001, 0xffffffff);
     const pkt = reply4({ destinationPort: 40001, ack: 0 });
-    expect(matchTcpReply('v4', pkt, pkt.length, '', table(wrap)).kind).toBe('synack');
+    expect(matchTcpReply('v4', pkt, pkt.length, none, -1, table(wrap)).kind).toBe('synack');
   });
 
   it('refuses a SYN-ACK that acknowledges anything else', () => {
@@ -70,11 +71,11 @@ describe('matchTcpReply', () => {
     expect(tcp4(reply4({ from: '198.51.100.8' }))).toEqual({ kind: 'stray', reason: 'wrong_peer' });
     expect(tcp4(reply4({ flags: 0x10 }))).toEqual({ kind: 'stray', reason: 'unexpected_flags' });
     const pkt = reply4();
-    expect(matchTcpReply('v4', pkt, 30, '', lookup)).toEqual({ kind: 'stray', reason: 'malformed' });
-    expect(matchTcpReply('v4', Buffer.alloc(0), 0, '', lookup)).toEqual({ kind: 'stray', reason: 'malformed' });
-    expect(matchTcpReply('v4', Buffer.from('garbage-garbage-garbage-garbage-garbage!'), 40, '', lookup).kind).toBe(
-      'stray',
-    );
+    expect(matchTcpReply('v4', pkt, 30, none, -1, lookup)).toEqual({ kind: 'stray', reason: 'malformed' });
+    expect(matchTcpReply('v4', Buffer.alloc(0), 0, none, -1, lookup)).toEqual({ kind: 'stray', reason: 'malformed' });
+    expect(
+      matchTcpReply('v4', Buffer.from('garbage-garbage-garbage-garbage-garbage!'), 40, none, -1, lookup).kind,
+    ).toBe('stray');
   });
 
   it('does not take our own outgoing SYN (seen on loopback) for a reply', () => {
@@ -90,7 +91,7 @@ describe('matchTcpReply', () => {
     expect(tcp4(own).kind).toBe('stray');
   });
 
-  it('matches bare IPv6 segments by the peer from recvfrom, in any textual form', () => {
+  it('matches bare IPv6 segments by the peer address bytes, with the hop limit from recvmsg', () => {
     const pkt = buildSegment({
       from: '2001:db8:5::10',
       to: '2001:db8::1',
@@ -99,9 +100,12 @@ describe('matchTcpReply', () => {
       ack: 78,
       flags: 0x12,
     });
-    const m = matchTcpReply('v6', pkt, pkt.length, '2001:0db8:0005:0000::0010', lookup);
-    expect(m).toMatchObject({ kind: 'synack', ttl: null });
-    expect(matchTcpReply('v6', pkt, pkt.length, '2001:db8:5::11', lookup).kind).toBe('stray');
+    const peer = addressToBytes('2001:0db8:0005:0000::0010');
+    expect(matchTcpReply('v6', pkt, pkt.length, peer, 61, lookup)).toMatchObject({ kind: 'synack', ttl: 61 });
+    expect(matchTcpReply('v6', pkt, pkt.length, peer, -1, lookup)).toMatchObject({ kind: 'synack', ttl: null });
+    const other = addressToBytes('2001:db8:5::11');
+    expect(matchTcpReply('v6', pkt, pkt.length, other, 61, lookup)).toEqual({ kind: 'stray', reason: 'wrong_peer' });
+    expect(matchTcpReply('v6', pkt, pkt.length, none, 61, lookup)).toEqual({ kind: 'stray', reason: 'wrong_peer' });
   });
 });
 

@@ -61,7 +61,8 @@ const PROTO_TCP = 6;
 
 /**
  * Attributes a packet read from a raw TCP socket to the attempt it answers. IPv4 packets start
- * with the IP header; IPv6 packets are the bare segment, with `peer` from recvfrom().
+ * with the IP header; IPv6 packets are the bare segment, with the sender's address bytes in
+ * `peer` and the hop limit it arrived with in `hopLimit` (-1 when unknown).
  * A SYN-ACK must match the 4-tuple and carry `ack == isn + 1`. An RST is taken only when
  * acceptable in SYN-SENT (RFC 9293 3.10.7.3: ACK bit set and `ack == isn + 1`).
  * Checksums are not verified: on loopback and veth the kernel hands raw sockets segments whose
@@ -71,12 +72,13 @@ export function matchTcpReply<P extends FlowIdentity>(
   family: AddressFamily,
   packet: Uint8Array,
   length: number,
-  peer: string,
+  peer: Uint8Array,
+  hopLimit: number,
   lookup: (key: number) => P | undefined,
 ): ReplyMatch<P> {
   let start = 0;
   let end = length;
-  let ttl: number | null = null;
+  let ttl: number | null = hopLimit >= 0 ? hopLimit : null;
   if (family === 'v4') {
     const ip = decodeIpv4Header(packet, 0, length);
     if (!ip) return stray('malformed');
@@ -92,7 +94,7 @@ export function matchTcpReply<P extends FlowIdentity>(
   if (family === 'v4') {
     if (!sameBytes(packet, 12, probe.targetBytes)) return stray('wrong_peer');
     if (!sameBytes(packet, 16, probe.sourceBytes)) return stray('wrong_destination');
-  } else if (canonicalAddress(peer) !== probe.targetAddress) {
+  } else if (peer.length !== 16 || !sameBytes(peer, 0, probe.targetBytes)) {
     return stray('wrong_peer');
   }
   const acceptableAck = (segment.flags & TcpFlag.ack) !== 0 && segment.ack === (probe.seq + 1) >>> 0;

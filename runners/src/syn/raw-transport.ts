@@ -1,12 +1,22 @@
 import { createRequire } from 'node:module';
+import { getSystemErrorName } from 'node:util';
 import type { AddressFamily } from '@synack/shared/address-family';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import type RawSocketModule from 'raw-socket';
 import type { Socket as RawSocket } from 'raw-socket';
 import { errnoFromMessage } from './errno-from-message.ts';
+import { Tcp6Receiver } from './tcp6-receiver.ts';
 
-/** Called for every packet read; `bytes` is only valid during the call. */
+/** Called for every ICMP packet read; `bytes` is only valid during the call. */
 export type PacketHandler = (bytes: Buffer, length: number, peer: string) => void;
+
+/**
+ * Called for every TCP packet read; `bytes` and `peer` are only valid during the call. IPv4
+ * packets start with their IP header, which holds the addresses and the TTL (`peer` is empty and
+ * `hopLimit` -1); IPv6 packets are the bare segment, with the sender's 16 address bytes and the
+ * hop limit it arrived with.
+ */
+export type TcpPacketHandler = (bytes: Buffer, length: number, peer: Uint8Array, hopLimit: number) => void;
 
 /** The result of one send: `null` when it left, otherwise the errno name. */
 export type SendResult = string | null;
@@ -51,7 +61,7 @@ export type SynTransport = {
 /** Opens the transport of a family, wired to the engine's packet and writability callbacks. */
 export type OpenTransport = (
   family: AddressFamily,
-  onTcp: PacketHandler,
+  onTcp: TcpPacketHandler,
   onIcmp: PacketHandler,
   onWritable: () => void,
 ) => SynTransport;
@@ -65,11 +75,12 @@ export class RawTransport implements SynTransport {
   private readonly tcp: RawSocket;
   private readonly icmp: RawSocket;
   private readonly buffer = Buffer.alloc(65_536);
+  private readonly tcp6: Tcp6Receiver | undefined;
   private hopLimit = -1;
   private closed = false;
   private drainScheduled = false;
 
-  constructor(family: AddressFamily, onTcp: PacketHandler, onIcmp: PacketHandler, onWritable: () => void) {
+  constructor(family: AddressFamily, onTcp: TcpPacketHandler, onIcmp: PacketHandler, onWritable: () => void) {
     this.family = family;
     const raw = loadRawSocket();
     const addressFamily = family === 'v4' ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6;
@@ -87,13 +98,30 @@ export class RawTransport implements SynTransport {
     // address or route change; a wrong checksum would turn the probe into silent loss.
     else this.tcp.setOption(IPPROTO_IPV6, IPV6_CHECKSUM, TCP_CHECKSUM_OFFSET);
     for (const socket of [this.tcp, this.icmp]) {
-      setReceiveBuffer(socket);
       // Raw sockets deliver every packet of the protocol; a socket error must not crash the process.
       socket.on('error', (error: Error) => this.count(errnoFromMessage(error.message) ?? 'socket_error'));
     }
+    setReceiveBuffer(this.icmp, RECEIVE_BUFFER_BYTES);
     this.installIcmpFilter();
-    this.takeOverReads(this.tcp, onTcp);
     this.takeOverReads(this.icmp, onIcmp);
+    if (family === 'v4') {
+      setReceiveBuffer(this.tcp, RECEIVE_BUFFER_BYTES);
+      const none = new Uint8Array(0);
+      this.takeOverReads(this.tcp, (bytes, length) => onTcp(bytes, length, none, -1));
+    } else {
+      // Replies are read by the recvmsg() socket, for their hop limit. This send-only socket would
+      // get a copy of every TCP packet too: it is never read, and the smallest buffer the kernel
+      // allows makes it drop those copies at once.
+      this.tcp.pauseRecv();
+      setReceiveBuffer(this.tcp, 0);
+      try {
+        this.tcp6 = this.openTcp6(onTcp);
+      } catch (error) {
+        this.tcp.close();
+        this.icmp.close();
+        throw error;
+      }
+    }
     this.tcp.wrap.on('sendReady', () => {
       this.drainMicrotasksSoon();
       this.tcp.pauseSend();
@@ -143,6 +171,7 @@ export class RawTransport implements SynTransport {
     this.closed = true;
     this.tcp.close();
     this.icmp.close();
+    this.tcp6?.close();
   }
 
   private count(errno: string): void {
@@ -159,6 +188,28 @@ export class RawTransport implements SynTransport {
   }
 
   private readTcp: (() => void) | undefined;
+
+  private openTcp6(onTcp: TcpPacketHandler): Tcp6Receiver {
+    const buffer = this.buffer;
+    const read = () => {
+      const receiver = this.tcp6;
+      if (!receiver) return;
+      for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
+        const length = receiver.read(buffer);
+        if (length === 0) return;
+        if (length < 0) {
+          this.count(errnoName(-length));
+          return;
+        }
+        onTcp(buffer, length, receiver.peer, receiver.hopLimit);
+      }
+    };
+    this.readTcp = read;
+    return new Tcp6Receiver((errno) => {
+      if (errno === 0) read();
+      else this.count(errnoName(errno));
+    }, RECEIVE_BUFFER_BYTES);
+  }
 
   private takeOverReads(socket: RawSocket, handler: PacketHandler): void {
     const buffer = this.buffer;
@@ -225,12 +276,12 @@ function loadRawSocket(): typeof RawSocketModule {
   return rawSocket;
 }
 
-function setReceiveBuffer(socket: RawSocket): void {
+function setReceiveBuffer(socket: RawSocket, bytes: number): void {
   try {
-    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES);
+    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, bytes);
   } catch {
     try {
-      socket.setOption(SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER_BYTES);
+      socket.setOption(SOL_SOCKET, SO_RCVBUF, bytes);
     } catch {
       // The default buffer still works, just with less headroom for bursts.
     }
@@ -238,3 +289,11 @@ function setReceiveBuffer(socket: RawSocket): void {
 }
 
 function noop(): void {}
+
+function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno_${errno}`;
+  }
+}

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceLookup } from '../net/source-address.ts';
 import { buildSegment } from '../packet/packet-fixtures.ts';
 import { decodeTcpSegment } from '../packet/tcp-segment-decoder.ts';
-import type { PacketHandler, SendResult, SynTransport } from './raw-transport.ts';
+import type { SendResult, SynTransport, TcpPacketHandler } from './raw-transport.ts';
 import { SynEngine } from './syn-engine.ts';
 
 // The engine against a fake transport and fake timers: its scheduling, backpressure and error
@@ -17,9 +17,9 @@ class FakeTransport implements SynTransport {
   readonly results: SendResult[] = [];
   waiting = false;
   closed = false;
-  readonly onTcp: PacketHandler;
+  readonly onTcp: TcpPacketHandler;
   readonly onWritable: () => void;
-  constructor(onTcp: PacketHandler, onWritable: () => void) {
+  constructor(onTcp: TcpPacketHandler, onWritable: () => void) {
     this.onTcp = onTcp;
     this.onWritable = onWritable;
   }
@@ -71,7 +71,7 @@ function setup(options: { ports?: readonly [number, number]; lookup?: SourceLook
       flags,
       options: [8, 10, 0, 0, 0, 1, ...u32(sent.tsVal ?? 0)],
     });
-    fake().onTcp(pkt, pkt.length, sent.destination);
+    fake().onTcp(pkt, pkt.length, new Uint8Array(0), -1);
   };
   return { engine, fake, answer };
 }

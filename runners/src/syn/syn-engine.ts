@@ -212,7 +212,8 @@ export class SynEngine {
         const ref: { lane?: Lane } = {};
         const transport = (this.options.openTransport ?? openRawTransport)(
           family,
-          (bytes, length, peer) => this.onMatch(matchTcpReply(family, bytes, length, peer, this.lookup)),
+          (bytes, length, peer, hopLimit) =>
+            this.onMatch(matchTcpReply(family, bytes, length, peer, hopLimit, this.lookup)),
           (bytes, length, peer) => this.onMatch(matchIcmpReply(family, bytes, length, peer, this.lookup)),
           () => {
             if (ref.lane) {

@@ -4,15 +4,18 @@ import { SynEngine } from '@synack/runners/syn/syn-engine';
 
 // Runs in its own process, where nothing else wakes the event loop: prints, per attempt, how
 // long after its answer the probe() promise settled. Used by syn-engine-loopback.netns.test.ts.
+// argv[2] is the loopback address, which picks the family (and so the receive path).
+const address = process.argv[2] ?? '127.0.0.1';
+const family = address.includes(':') ? 'v6' : 'v4';
 const server = createServer((s) => s.destroy());
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => server.listen(0, address, resolve));
 const port = (server.address() as AddressInfo).port;
 const engine = new SynEngine({ rawAllowed: true, sources: new SourceResolver(60_000) });
 const lags: number[] = [];
 for (let i = 0; i < 10; i++) {
   const origin = performance.now();
   const record = await engine.probe({
-    target: { name: 'l', address: '127.0.0.1', port, family: 'v4' },
+    target: { name: 'l', address, port, family },
     policy: { timeoutMs: 5000, rtoMs: 0, maxRetransmits: 0 },
   });
   lags.push(Math.round(performance.now() - origin - (record.answerUs ?? 0) / 1000));
