@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "tcp6_receiver",
-      "sources": ["native/tcp6-receiver.c"],
+      "target_name": "tcp_receiver",
+      "sources": ["native/tcp-receiver.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "defines": ["NAPI_VERSION=8"]
     }

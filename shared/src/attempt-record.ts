@@ -56,7 +56,7 @@ export type ErrorDetails = {
 
 type AttemptBase = {
   v: typeof ATTEMPT_RECORD_VERSION;
-  /** Unique per attempt (UUID). */
+  /** Unique per attempt: a UUID (RFC 9562; runners make version 8, random prefix and counter). */
   id: string;
   target: ProbeTarget;
   /** `null` when no source could be chosen (no route on this host). */

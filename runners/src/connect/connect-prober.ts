@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { ATTEMPT_RECORD_VERSION, type ConnectAttemptRecord, type ProbeTarget } from '@synack/shared/attempt-record';
 import { classifyErrno } from '@synack/shared/error-type';
@@ -6,6 +5,7 @@ import { localErrorFromErrno } from '@synack/shared/local-error';
 import { ConnectOutcome } from '@synack/shared/probe-outcome';
 import type { SourceResolver } from '../net/source-address.ts';
 import { canonicalAddress } from '../packet/ip-address-bytes.ts';
+import { nextAttemptId } from '../probe/attempt-id.ts';
 import { MAX_TIMER_MS } from '../syn/retransmit-schedule.ts';
 import { inferSynRetransmits } from './infer-syn-retransmits.ts';
 
@@ -32,7 +32,7 @@ export async function probeConnect(
   const target = { ...request.target, address: canonicalAddress(request.target.address) };
   const record: ConnectAttemptRecord = {
     v: ATTEMPT_RECORD_VERSION,
-    id: randomUUID(),
+    id: nextAttemptId(),
     kind: 'connect',
     target,
     source: null,

@@ -28,12 +28,12 @@ class Fifo {
     return this.data[this.head * STRIDE] as number;
   }
 
+  // Called when full: the ring is [head, end) then [0, head).
   private grow(): void {
     const next = new Float64Array(this.data.length * 2);
-    for (let n = 0; n < this.size; n++) {
-      const from = ((this.head + n) % this.capacity) * STRIDE;
-      next.set(this.data.subarray(from, from + STRIDE), n * STRIDE);
-    }
+    const head = this.head * STRIDE;
+    next.set(this.data.subarray(head));
+    next.set(this.data.subarray(0, head), this.data.length - head);
     this.data = next;
     this.head = 0;
   }

@@ -5,7 +5,7 @@ import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import type RawSocketModule from 'raw-socket';
 import type { Socket as RawSocket } from 'raw-socket';
 import { errnoFromMessage } from './errno-from-message.ts';
-import { Tcp6Receiver } from './tcp6-receiver.ts';
+import { TcpReceiver } from './tcp-receiver.ts';
 
 /** Called for every ICMP packet read; `bytes` is only valid during the call. */
 export type PacketHandler = (bytes: Buffer, length: number, peer: string) => void;
@@ -21,7 +21,7 @@ export type TcpPacketHandler = (bytes: Buffer, length: number, peer: Uint8Array,
 /** The result of one send: `null` when it left, otherwise the errno name. */
 export type SendResult = string | null;
 
-const PROTO = { tcp: 6, icmp: 1, icmpv6: 58 } as const;
+const PROTO = { tcp: 6, icmp: 1, icmpv6: 58, raw: 255 } as const;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
@@ -40,14 +40,6 @@ const RECEIVE_BUFFER_BYTES = 16 << 20;
 // Bounded so that one flood cannot starve timers and sends.
 const MAX_READS_PER_WAKEUP = 4096;
 
-/**
- * The raw sockets of one address family: a TCP socket to send SYNs and read replies, and an
- * ICMP/ICMPv6 socket to read the errors that quote our SYNs. IPv4 uses IP_HDRINCL so that each
- * SYN carries its own TTL and IP id; IPv6 sets the hop limit per send.
- *
- * raw-socket reads one packet per readiness event by default; this drains every readable packet
- * per wake-up instead, which is what keeps replies from being lost at high probe rates.
- */
 /** What the SYN engine needs from the sockets of one family; `RawTransport` is the real one. */
 export type SynTransport = {
   /** Read and socket errors by errno, counted rather than thrown (the loop goes on). */
@@ -69,13 +61,20 @@ export type OpenTransport = (
 export const openRawTransport: OpenTransport = (family, onTcp, onIcmp, onWritable) =>
   new RawTransport(family, onTcp, onIcmp, onWritable);
 
+/**
+ * The raw sockets of one address family: a raw-socket TCP socket that sends the SYNs, a
+ * `TcpReceiver` that reads the replies, and a raw-socket ICMP/ICMPv6 socket that reads the errors
+ * quoting our SYNs. IPv4 uses IP_HDRINCL so that each SYN carries its own TTL and IP id; IPv6 sets
+ * the hop limit per send. Reads drain every waiting packet per wake-up (raw-socket reads one per
+ * readiness event), which is what keeps replies from being lost at high probe rates.
+ */
 export class RawTransport implements SynTransport {
   readonly errors: Record<string, number> = {};
   readonly family: AddressFamily;
   private readonly tcp: RawSocket;
   private readonly icmp: RawSocket;
   private readonly buffer = Buffer.alloc(65_536);
-  private readonly tcp6: Tcp6Receiver | undefined;
+  private readonly receiver: TcpReceiver;
   private hopLimit = -1;
   private closed = false;
   private drainScheduled = false;
@@ -85,7 +84,9 @@ export class RawTransport implements SynTransport {
     const raw = loadRawSocket();
     const addressFamily = family === 'v4' ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6;
     try {
-      this.tcp = raw.createSocket({ protocol: PROTO.tcp, addressFamily });
+      // IPv4: IPPROTO_RAW sends with our own IP header (IP_HDRINCL) and receives nothing, so
+      // replies are not also copied to this send-only socket.
+      this.tcp = raw.createSocket({ protocol: family === 'v4' ? PROTO.raw : PROTO.tcp, addressFamily });
       this.icmp = raw.createSocket({ protocol: family === 'v4' ? PROTO.icmp : PROTO.icmpv6, addressFamily });
     } catch (cause) {
       const errno = errnoFromMessage(String((cause as Error).message));
@@ -104,23 +105,17 @@ export class RawTransport implements SynTransport {
     setReceiveBuffer(this.icmp, RECEIVE_BUFFER_BYTES);
     this.installIcmpFilter();
     this.takeOverReads(this.icmp, onIcmp);
-    if (family === 'v4') {
-      setReceiveBuffer(this.tcp, RECEIVE_BUFFER_BYTES);
-      const none = new Uint8Array(0);
-      this.takeOverReads(this.tcp, (bytes, length) => onTcp(bytes, length, none, -1));
-    } else {
-      // Replies are read by the recvmsg() socket, for their hop limit. This send-only socket would
-      // get a copy of every TCP packet too: it is never read, and the smallest buffer the kernel
-      // allows makes it drop those copies at once.
-      this.tcp.pauseRecv();
-      setReceiveBuffer(this.tcp, 0);
-      try {
-        this.tcp6 = this.openTcp6(onTcp);
-      } catch (error) {
-        this.tcp.close();
-        this.icmp.close();
-        throw error;
-      }
+    // Replies are read by the receiver's own socket. The IPv6 send socket gets a copy of every
+    // TCP packet too: it is never read, and the smallest buffer the kernel allows makes it drop
+    // those copies at once.
+    this.tcp.pauseRecv();
+    setReceiveBuffer(this.tcp, 0);
+    try {
+      this.receiver = this.openReceiver(onTcp);
+    } catch (error) {
+      this.tcp.close();
+      this.icmp.close();
+      throw error;
     }
     this.tcp.wrap.on('sendReady', () => {
       this.drainMicrotasksSoon();
@@ -171,7 +166,7 @@ export class RawTransport implements SynTransport {
     this.closed = true;
     this.tcp.close();
     this.icmp.close();
-    this.tcp6?.close();
+    this.receiver.close();
   }
 
   private count(errno: string): void {
@@ -184,16 +179,15 @@ export class RawTransport implements SynTransport {
    * after the whole batch would carry the rest of the batch in its RTT.
    */
   readTcpNow(): void {
-    this.readTcp?.();
+    this.readTcp();
   }
 
-  private readTcp: (() => void) | undefined;
+  private readTcp: () => void = noop;
 
-  private openTcp6(onTcp: TcpPacketHandler): Tcp6Receiver {
+  private openReceiver(onTcp: TcpPacketHandler): TcpReceiver {
     const buffer = this.buffer;
     const read = () => {
-      const receiver = this.tcp6;
-      if (!receiver) return;
+      const receiver = this.receiver;
       for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
         const length = receiver.read(buffer);
         if (length === 0) return;
@@ -205,10 +199,14 @@ export class RawTransport implements SynTransport {
       }
     };
     this.readTcp = read;
-    return new Tcp6Receiver((errno) => {
-      if (errno === 0) read();
-      else this.count(errnoName(errno));
-    }, RECEIVE_BUFFER_BYTES);
+    return new TcpReceiver(
+      this.family,
+      (errno) => {
+        if (errno === 0) read();
+        else this.count(errnoName(errno));
+      },
+      RECEIVE_BUFFER_BYTES,
+    );
   }
 
   private takeOverReads(socket: RawSocket, handler: PacketHandler): void {
@@ -233,7 +231,6 @@ export class RawTransport implements SynTransport {
         handler(buffer, length, peer);
       }
     };
-    if (socket === this.tcp) this.readTcp = read;
     socket.wrap.removeAllListeners('recvReady');
     socket.wrap.on('recvReady', read);
   }

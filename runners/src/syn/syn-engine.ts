@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { AddressFamily } from '@synack/shared/address-family';
 import type { ProbeTarget, SynAttemptRecord } from '@synack/shared/attempt-record';
 import { localErrorFromErrno } from '@synack/shared/local-error';
@@ -7,6 +7,7 @@ import type { SourceLookup, SourceResolver } from '../net/source-address.ts';
 import { addressToBytes, canonicalAddress } from '../packet/ip-address-bytes.ts';
 import { type FlowIdentity, flowKey, matchIcmpReply, matchTcpReply, type ReplyMatch } from '../packet/reply-matcher.ts';
 import { encodeSynInto, type SynSpec } from '../packet/syn-encoder.ts';
+import { nextAttemptId } from '../probe/attempt-id.ts';
 import { DeadlineQueues, TimerKind } from './deadline-queues.ts';
 import { RAW_SOCKET_DENIED_MESSAGE } from './raw-capability.ts';
 import { type OpenTransport, openRawTransport, type SynTransport } from './raw-transport.ts';
@@ -59,6 +60,19 @@ type Flight = FlowIdentity &
     done: boolean;
     resolve: (record: SynAttemptRecord) => void;
   };
+
+/** What is known of an attempt before it is sent. */
+type Attempt = {
+  request: SynProbeRequest;
+  target: ProbeTarget;
+  id: string;
+  startedAt: string;
+  origin: number;
+};
+
+// Shared by every flight until its first SYN leaves; an exactly sized array replaces it then,
+// because an empty array's first push allocates room for 17.
+const NOTHING_SENT: number[] = [];
 
 // `scratch` and `spec` are reused for every SYN of the lane: sends are synchronous.
 type Lane = {
@@ -130,64 +144,75 @@ export class SynEngine {
    * which matters at tens of thousands of attempts per second.
    */
   probe(request: SynProbeRequest): Promise<SynAttemptRecord> {
-    const origin = this.now();
-    const startedAt = new Date().toISOString();
     const address = canonicalAddress(request.target.address);
     const target = address === request.target.address ? request.target : { ...request.target, address };
-    const id = randomUUID();
-    const fail = (code: string, message: string): SynAttemptRecord => {
-      this.stats.localError++;
-      const state: SynAttemptState = { id, target, source: null, startedAt, origin, sentAt: [], ipIds: [], tsBase: 0 };
-      if (request.ttl !== undefined) state.sentTtl = request.ttl;
-      return buildSynRecord(state, { kind: 'local_error', code, message });
+    const attempt: Attempt = {
+      request,
+      target,
+      id: nextAttemptId(),
+      startedAt: new Date().toISOString(),
+      origin: this.now(),
     };
-    if (this.closed) return Promise.resolve(fail(ErrorCode.engineClosed, 'the SYN engine is closed'));
-    const gaps = this.sendGaps(request.policy);
+    if (this.closed) return Promise.resolve(this.fail(attempt, ErrorCode.engineClosed, 'the SYN engine is closed'));
     const lane = this.lane(target.family);
-    if ('error' in lane) return Promise.resolve(fail(lane.code, lane.error));
-    const start = (source: SourceLookup): SynAttemptRecord | Promise<SynAttemptRecord> => {
-      if (!source.ok) {
-        const local = localErrorFromErrno(source.errno, 'route', address);
-        return fail(local.code, local.message);
-      }
-      if (this.closed) return fail(ErrorCode.engineClosed, 'the SYN engine is closed');
-      const sourcePort = this.pickSourcePort(target.port);
-      if (sourcePort === undefined) {
-        return fail(ErrorCode.portsExhausted, `no free source port toward ${address}:${target.port}`);
-      }
-      return new Promise<SynAttemptRecord>((resolve) => {
-        const flight: Flight = {
-          id,
-          target,
-          source: { address: canonicalAddress(source.address), port: sourcePort },
-          startedAt,
-          origin,
-          key: flowKey(target.port, sourcePort),
-          targetAddress: address,
-          targetPort: target.port,
-          sourcePort,
-          seq: this.nextRandom(),
-          tsBase: this.nextRandom(),
-          sourceBytes: this.bytesOf(source.address),
-          targetBytes: this.bytesOf(address),
-          gaps,
-          timeoutMs: request.policy.timeoutMs,
-          deadline: Number.POSITIVE_INFINITY,
-          sentAt: [],
-          ipIds: [],
-          done: false,
-          resolve,
-        };
-        if (request.ttl !== undefined) flight.sentTtl = request.ttl;
-        this.flights.set(flight.key, flight);
-        if (this.flights.size > this.stats.peakInFlight) this.stats.peakInFlight = this.flights.size;
-        this.enqueue(lane, flight);
-      });
-    };
+    if ('error' in lane) return Promise.resolve(this.fail(attempt, lane.code, lane.error));
     // A fresh cached route lookup is used synchronously; otherwise wait for the kernel's answer.
     const cached = this.options.sources.cached(target.family, address);
-    if (cached) return Promise.resolve(start(cached));
-    return this.options.sources.lookup(target.family, address).then(start);
+    if (cached) return Promise.resolve(this.start(attempt, lane, cached));
+    return this.options.sources.lookup(target.family, address).then((source) => this.start(attempt, lane, source));
+  }
+
+  private start(attempt: Attempt, lane: Lane, source: SourceLookup): SynAttemptRecord | Promise<SynAttemptRecord> {
+    const { target, request } = attempt;
+    if (!source.ok) {
+      const local = localErrorFromErrno(source.errno, 'route', target.address);
+      return this.fail(attempt, local.code, local.message);
+    }
+    if (this.closed) return this.fail(attempt, ErrorCode.engineClosed, 'the SYN engine is closed');
+    const sourcePort = this.pickSourcePort(target.port);
+    if (sourcePort === undefined) {
+      return this.fail(
+        attempt,
+        ErrorCode.portsExhausted,
+        `no free source port toward ${target.address}:${target.port}`,
+      );
+    }
+    const { promise, resolve } = Promise.withResolvers<SynAttemptRecord>();
+    const flight: Flight = {
+      id: attempt.id,
+      target,
+      source: { address: canonicalAddress(source.address), port: sourcePort },
+      startedAt: attempt.startedAt,
+      origin: attempt.origin,
+      key: flowKey(target.port, sourcePort),
+      targetAddress: target.address,
+      targetPort: target.port,
+      sourcePort,
+      seq: this.nextRandom(),
+      tsBase: this.nextRandom(),
+      sourceBytes: this.bytesOf(source.address),
+      targetBytes: this.bytesOf(target.address),
+      gaps: this.sendGaps(request.policy),
+      timeoutMs: request.policy.timeoutMs,
+      deadline: Number.POSITIVE_INFINITY,
+      sentAt: NOTHING_SENT,
+      ipIds: NOTHING_SENT,
+      done: false,
+      resolve,
+    };
+    if (request.ttl !== undefined) flight.sentTtl = request.ttl;
+    this.flights.set(flight.key, flight);
+    if (this.flights.size > this.stats.peakInFlight) this.stats.peakInFlight = this.flights.size;
+    this.enqueue(lane, flight);
+    return promise;
+  }
+
+  private fail(attempt: Attempt, code: string, message: string): SynAttemptRecord {
+    this.stats.localError++;
+    const { id, target, startedAt, origin, request } = attempt;
+    const state: SynAttemptState = { id, target, source: null, startedAt, origin, sentAt: [], ipIds: [], tsBase: 0 };
+    if (request.ttl !== undefined) state.sentTtl = request.ttl;
+    return buildSynRecord(state, { kind: 'local_error', code, message });
   }
 
   /** Closes the sockets; attempts still in flight end as `local_error` (engine closed). */
@@ -301,8 +326,13 @@ export class SynEngine {
         return;
       }
     } else {
-      flight.sentAt.push(at);
-      flight.ipIds.push(ipId);
+      if (flight.sentAt === NOTHING_SENT) {
+        flight.sentAt = [at];
+        flight.ipIds = [ipId];
+      } else {
+        flight.sentAt.push(at);
+        flight.ipIds.push(ipId);
+      }
       this.stats.sent++;
       if (index > 0) this.stats.retransmitted++;
       if (index === 0) {

@@ -1,8 +1,11 @@
 /*
- * A raw IPv6 TCP socket that is read with recvmsg(), for the one thing raw-socket cannot give:
- * the hop limit of each received packet. IPv6 raw sockets never deliver the IPv6 header
- * (RFC 3542 3), so the hop limit only arrives as IPV6_HOPLIMIT ancillary data, and raw-socket
- * reads with recvfrom(). The SYN engine still sends through raw-socket.
+ * The raw TCP socket the SYN engine reads replies from (it still sends through raw-socket).
+ * Two reasons for it:
+ * - IPv6 raw sockets never deliver the IPv6 header (RFC 3542 3), so a SYN-ACK's hop limit only
+ *   arrives as IPV6_HOPLIMIT ancillary data, and raw-socket reads with recvfrom().
+ * - Cost per packet: raw-socket allocates a JS string for the sender and a persistent callback
+ *   handle on every read, and throws an Error (with a stack) each time the socket is drained.
+ *   Here a read allocates nothing, and "drained" is a return value.
  *
  * The readiness callback goes through napi_make_callback, so promise reactions queued while
  * handling packets run before control returns to the event loop.
@@ -19,6 +22,7 @@
 
 typedef struct {
   int fd;
+  int family;
   int closed;
   uv_poll_t poll;
   napi_env env;
@@ -29,7 +33,7 @@ typedef struct {
 #define CHECK(call)                                                                                \
   do {                                                                                             \
     if ((call) != napi_ok) {                                                                       \
-      napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp6-receiver: " #call " failed");              \
+      napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp-receiver: " #call " failed");              \
       return NULL;                                                                                 \
     }                                                                                              \
   } while (0)
@@ -90,24 +94,30 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-/* open(onReadable, receiveBufferBytes) -> handle. onReadable(errno) is called on readiness. */
+/*
+ * open(family: 4 | 6, onReadable, receiveBufferBytes) -> handle. onReadable(errno) is called on
+ * readiness. IPv4 packets are read with their IP header, as raw IPv4 sockets always deliver it.
+ */
 static napi_value open_receiver(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  napi_valuetype type;
-  CHECK(napi_typeof(env, argv[0], &type));
-  if (argc < 2 || type != napi_function) {
-    napi_throw_type_error(env, NULL, "open(onReadable, receiveBufferBytes) expects a function");
+  napi_valuetype type = napi_undefined;
+  if (argc >= 3) CHECK(napi_typeof(env, argv[1], &type));
+  int32_t family = 0;
+  if (type != napi_function || napi_get_value_int32(env, argv[0], &family) != napi_ok ||
+      (family != 4 && family != 6)) {
+    napi_throw_type_error(env, NULL, "open(family 4 or 6, onReadable, receiveBufferBytes)");
     return NULL;
   }
   int32_t buffer_bytes = 0;
-  CHECK(napi_get_value_int32(env, argv[1], &buffer_bytes));
+  CHECK(napi_get_value_int32(env, argv[2], &buffer_bytes));
 
-  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd < 0) return throw_errno(env, "socket(AF_INET6, SOCK_RAW, IPPROTO_TCP)", errno);
+  int domain = family == 6 ? AF_INET6 : AF_INET;
+  int fd = socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) return throw_errno(env, "socket(SOCK_RAW, IPPROTO_TCP)", errno);
   int on = 1;
-  if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on) < 0) {
+  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on) < 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, "setsockopt(IPV6_RECVHOPLIMIT)", err);
@@ -120,7 +130,7 @@ static napi_value open_receiver(napi_env env, napi_callback_info info) {
   receiver_t *receiver = calloc(1, sizeof *receiver);
   if (!receiver) {
     close(fd);
-    napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp6-receiver: out of memory");
+    napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp-receiver: out of memory");
     return NULL;
   }
   receiver->fd = fd;
@@ -130,18 +140,19 @@ static napi_value open_receiver(napi_env env, napi_callback_info info) {
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &receiver->poll, fd) != 0) {
     close(fd);
     free(receiver);
-    napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp6-receiver: cannot poll the socket");
+    napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp-receiver: cannot poll the socket");
     return NULL;
   }
   receiver->poll.data = receiver;
   napi_create_object(env, &handle);
-  napi_create_string_utf8(env, "synack.tcp6-receiver", NAPI_AUTO_LENGTH, &resource_name);
-  napi_create_reference(env, argv[0], 1, &receiver->on_readable);
+  napi_create_string_utf8(env, "synack.tcp-receiver", NAPI_AUTO_LENGTH, &resource_name);
+  receiver->family = family;
+  napi_create_reference(env, argv[1], 1, &receiver->on_readable);
   napi_async_init(env, handle, resource_name, &receiver->async_context);
   if (napi_wrap(env, handle, receiver, finalize, NULL, NULL) != napi_ok) {
     shut(receiver);
     uv_close((uv_handle_t *)&receiver->poll, on_handle_closed);
-    napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp6-receiver: cannot wrap the socket");
+    napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp-receiver: cannot wrap the socket");
     return NULL;
   }
   uv_poll_start(&receiver->poll, UV_READABLE, on_poll);
@@ -151,7 +162,7 @@ static napi_value open_receiver(napi_env env, napi_callback_info info) {
 static receiver_t *unwrap(napi_env env, napi_value handle) {
   receiver_t *receiver = NULL;
   if (napi_unwrap(env, handle, (void **)&receiver) != napi_ok || !receiver) {
-    napi_throw_type_error(env, NULL, "not a tcp6-receiver handle");
+    napi_throw_type_error(env, NULL, "not a tcp-receiver handle");
     return NULL;
   }
   return receiver;
@@ -159,9 +170,10 @@ static receiver_t *unwrap(napi_env env, napi_value handle) {
 
 /*
  * read(handle, packet: Uint8Array, meta: Uint8Array(20)) -> length, or -errno when nothing was
- * read (-EAGAIN once drained). On success meta[0..16) holds the sender's address and meta[16..20)
- * its hop limit as a little-endian int32 (-1 when the kernel gave none). No exception and no
- * allocation per packet: this runs tens of thousands of times a second.
+ * read (-EAGAIN once drained). On success meta[0..16) holds the sender's address (IPv4: the first
+ * 4 bytes) and meta[16..20) the IPv6 hop limit as a little-endian int32 (-1 when the kernel gave
+ * none, and always for IPv4, whose TTL is in the packet). No exception and no allocation per
+ * packet: this runs tens of thousands of times a second.
  */
 static napi_value read_packet(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -186,7 +198,7 @@ static napi_value read_packet(napi_env env, napi_callback_info info) {
     CHECK(napi_create_int32(env, -EBADF, &result));
     return result;
   }
-  struct sockaddr_in6 from;
+  struct sockaddr_storage from;
   struct iovec iov = {.iov_base = packet, .iov_len = packet_length};
   union {
     char bytes[CMSG_SPACE(sizeof(int))];
@@ -214,7 +226,10 @@ static napi_value read_packet(napi_env env, napi_callback_info info) {
     }
   }
   unsigned char *out = meta;
-  memcpy(out, &from.sin6_addr, 16);
+  if (receiver->family == 6)
+    memcpy(out, &((struct sockaddr_in6 *)&from)->sin6_addr, 16);
+  else
+    memcpy(out, &((struct sockaddr_in *)&from)->sin_addr, 4);
   out[16] = hop_limit & 0xff;
   out[17] = (hop_limit >> 8) & 0xff;
   out[18] = (hop_limit >> 16) & 0xff;

@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
+import type { AddressFamily } from '@synack/shared/address-family';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 
 type Native = {
-  open(onReadable: (errno: number) => void, receiveBufferBytes: number): object;
+  open(family: 4 | 6, onReadable: (errno: number) => void, receiveBufferBytes: number): object;
   read(handle: object, packet: Uint8Array, meta: Uint8Array): number;
   close(handle: object): void;
 };
@@ -11,12 +12,13 @@ const EAGAIN = 11;
 const META_BYTES = 20;
 
 /**
- * A raw IPv6 TCP socket read with recvmsg(), so that each packet comes with its hop limit
- * (IPV6_HOPLIMIT ancillary data), which raw-socket's recvfrom() cannot deliver. Built from
- * runners/native/tcp6-receiver.c by `npm install`. Reads never throw and never allocate.
+ * The raw TCP socket that replies are read from, with recvmsg(): on IPv6 each packet comes with
+ * its hop limit (IPV6_HOPLIMIT ancillary data), which raw-socket's recvfrom() cannot deliver, and
+ * reads never throw and never allocate, which raw-socket's do. IPv4 packets include their IP
+ * header. Built from runners/native/tcp-receiver.c by `npm install`.
  */
-export class Tcp6Receiver {
-  /** The sender of the last packet read: 16 address bytes. Overwritten by the next read. */
+export class TcpReceiver {
+  /** The sender of the last packet read (IPv6 only: IPv4 packets carry it in their header). */
   readonly peer: Uint8Array;
   private readonly meta = new Uint8Array(META_BYTES);
   private readonly view = new DataView(this.meta.buffer);
@@ -25,19 +27,20 @@ export class Tcp6Receiver {
   private closed = false;
 
   /** `onReadable(errno)` runs when packets are waiting (errno 0) or polling failed. */
-  constructor(onReadable: (errno: number) => void, receiveBufferBytes: number) {
+  constructor(family: AddressFamily, onReadable: (errno: number) => void, receiveBufferBytes: number) {
     this.native = loadNative();
     try {
-      this.handle = this.native.open(onReadable, receiveBufferBytes);
+      this.handle = this.native.open(family === 'v4' ? 4 : 6, onReadable, receiveBufferBytes);
     } catch (cause) {
       const errno = (cause as { errno?: number }).errno;
       const code = errno === 1 || errno === 13 ? ErrorCode.rawSocketDenied : ErrorCode.socketFailed;
-      throw new SynackError(code, `cannot open the raw IPv6 receive socket: ${(cause as Error).message}`, { cause });
+      const message = `cannot open the raw ${family} TCP receive socket: ${(cause as Error).message}`;
+      throw new SynackError(code, message, { cause });
     }
-    this.peer = this.meta.subarray(0, 16);
+    this.peer = family === 'v6' ? this.meta.subarray(0, 16) : new Uint8Array(0);
   }
 
-  /** The hop limit of the last packet read, or -1 when the kernel gave none. */
+  /** The IPv6 hop limit of the last packet read, or -1 (always on IPv4: the TTL is in the packet). */
   get hopLimit(): number {
     return this.view.getInt32(16, true);
   }
@@ -62,15 +65,15 @@ export class Tcp6Receiver {
 
 let native: Native | undefined;
 
-// Loaded on first use, like raw-socket: a build problem costs the IPv6 SYN probes only.
+// Loaded on first use, like raw-socket: a build problem costs the raw SYN probes only.
 function loadNative(): Native {
   if (!native) {
     try {
-      native = createRequire(import.meta.url)('../../build/Release/tcp6_receiver.node') as Native;
+      native = createRequire(import.meta.url)('../../build/Release/tcp_receiver.node') as Native;
     } catch (cause) {
       throw new SynackError(
         ErrorCode.socketFailed,
-        `the tcp6-receiver addon failed to load (run npm install): ${(cause as Error).message.split('\n')[0]}`,
+        `the tcp-receiver addon failed to load (run npm install): ${(cause as Error).message.split('\n')[0]}`,
         { cause },
       );
     }
