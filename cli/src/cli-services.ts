@@ -10,6 +10,8 @@ export type CliServices = {
   sources: SourceResolver;
   /** The raw-SYN engine, opened on first call (only commands that send SYNs open raw sockets). */
   synEngine: () => SynEngine;
+  /** Whether this process may open raw sockets (CAP_NET_RAW). */
+  rawAllowed: () => boolean;
   /** Aborted on the first Ctrl-C: stop starting attempts, finish the ones in flight. */
   interruptSignal: () => AbortSignal;
   usageError: (message: string) => SynackError;
@@ -37,6 +39,7 @@ export function createCliServices(): CliServices {
       engine ??= new SynEngine({ rawAllowed: detectCapNetRaw(), sources });
       return engine;
     },
+    rawAllowed: detectCapNetRaw,
     interruptSignal: () => {
       if (!interrupt) {
         const controller = new AbortController();

@@ -1,8 +1,13 @@
 import { isSynackError } from '@synack/shared/synack-error';
 import { Command, CommanderError } from 'commander';
 import { createCliServices } from './cli-services.ts';
+import { collectorCommand } from './collector-command.ts';
 import { probeCommand } from './probe-command.ts';
+import { runnerCommand } from './runner-command.ts';
+import { schedulerCommand } from './scheduler-command.ts';
+import { statusCommand } from './status-command.ts';
 import { traceCommand } from './trace-command.ts';
+import { upCommand } from './up-command.ts';
 
 // Exit codes (STYLE.md): 0 = every attempt answered, 1 = some failed, 2 = usage or config error;
 // 70 = internal error, 141 = output pipe closed.
@@ -15,7 +20,12 @@ const program = new Command('synack')
   .configureOutput({ writeErr: (text) => process.stderr.write(text) })
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(probeCommand(services).exitOverride())
-  .addCommand(traceCommand(services).exitOverride());
+  .addCommand(traceCommand(services).exitOverride())
+  .addCommand(schedulerCommand().exitOverride())
+  .addCommand(runnerCommand(services).exitOverride())
+  .addCommand(collectorCommand().exitOverride())
+  .addCommand(statusCommand(services).exitOverride())
+  .addCommand(upCommand(services).exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import type { ProbeKind } from '@synack/shared/probe-outcome';
 import { Command, Option } from 'commander';
 import { durationOption, integerOption } from './cli-options.ts';
 import type { CliServices } from './cli-services.ts';
+import { runOnDemand } from './on-demand-command.ts';
 
 type ProbeFlags = {
   mode: 'syn' | 'connect' | 'both';
@@ -23,6 +24,8 @@ type ProbeFlags = {
   port?: string;
   ipv4?: boolean;
   ipv6?: boolean;
+  regions?: string;
+  config?: string;
 };
 
 /** `synack probe <target>`: raw SYN and/or full connect attempts, as a timeline or NDJSON. */
@@ -41,7 +44,26 @@ export function probeCommand(services: CliServices): Command {
     .option('--json', 'print NDJSON: one attempt record per line')
     .option('-4, --ipv4', 'IPv4 only')
     .option('-6, --ipv6', 'IPv6 only')
+    .option('--regions <list>', "probe from these regions' runners instead of here (comma-separated, or all)")
+    .option('--config <file>', 'the synack YAML config (with --regions)')
     .action(async (spec: string, flags: ProbeFlags) => {
+      if (flags.regions !== undefined) {
+        const kinds = (flags.mode === 'both' ? ['syn', 'connect'] : [flags.mode]) as ProbeKind[];
+        process.exitCode = await runOnDemand(
+          spec,
+          {
+            regions: flags.regions,
+            config: flags.config,
+            kinds,
+            timeoutMs: durationOption('--timeout', flags.timeout),
+            port: flags.port === undefined ? undefined : integerOption('--port', flags.port, 1, 65535),
+            families: flags.ipv4 ? ['v4'] : flags.ipv6 ? ['v6'] : ['v4', 'v6'],
+            json: flags.json,
+          },
+          services,
+        );
+        return;
+      }
       process.exitCode = await runProbe(spec, flags, services);
     });
 }

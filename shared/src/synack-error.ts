@@ -13,6 +13,17 @@ export const ErrorCode = {
   portsExhausted: 'SYNACK_ERR_PORTS_EXHAUSTED',
   socketFailed: 'SYNACK_ERR_SOCKET',
   engineClosed: 'SYNACK_ERR_ENGINE_CLOSED',
+  configInvalid: 'SYNACK_ERR_CONFIG_INVALID',
+  /** A runner refused a target outside the configured allow-list, and probed nothing. */
+  notAllowed: 'SYNACK_ERR_NOT_ALLOWED',
+  /** A runner skipped an attempt: the per-target probe rate cap was reached. */
+  rateLimited: 'SYNACK_ERR_RATE_LIMITED',
+  /** An on-demand probe named a region with no live runner. */
+  noRunner: 'SYNACK_ERR_NO_RUNNER',
+  /** A job or result batch failed its schema. */
+  badMessage: 'SYNACK_ERR_BAD_MESSAGE',
+  /** An on-demand probe did not get every region's results in time. */
+  probeTimeout: 'SYNACK_ERR_PROBE_TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

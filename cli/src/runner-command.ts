@@ -1,0 +1,35 @@
+import { loadConfig } from '@synack/shared/config/load-config';
+import { createLogger } from '@synack/shared/logger';
+import { Command } from 'commander';
+import type { CliServices } from './cli-services.ts';
+import { connectRedis } from './redis-connect.ts';
+import { createRunner } from './runner-factory.ts';
+import { runUntilSignalled } from './service-lifecycle.ts';
+
+/** `synack runner --region R --config F`: a region's probe runner. */
+export function runnerCommand(services: CliServices): Command {
+  return new Command('runner')
+    .description("run probe jobs for one region (a BullMQ worker on the region's queue)")
+    .requiredOption('--region <region>', 'the region this runner probes from')
+    .requiredOption('--config <file>', 'the synack YAML config')
+    .option('--id <id>', 'runner id (default: hostname-pid-random)')
+    .action(async (flags: { region: string; config: string; id?: string }) => {
+      const config = await loadConfig(flags.config);
+      if (!config.regions.includes(flags.region)) {
+        throw services.usageError(
+          `--region ${flags.region} is not in ${flags.config} (regions: ${config.regions.join(', ')})`,
+        );
+      }
+      const logger = createLogger(`runner-${flags.region}`);
+      const connection = connectRedis(config.redisUrl, 'synack-runner-bullmq', true);
+      const redis = connectRedis(config.redisUrl, 'synack-runner', false);
+      for (const client of [connection, redis]) client.on('error', () => {});
+      const runner = createRunner(config, flags.region, services, { connection, redis }, logger, flags.id);
+      runner.start();
+      process.exitCode = await runUntilSignalled(logger, async () => {
+        await runner.stop();
+        connection.disconnect();
+        redis.disconnect();
+      });
+    });
+}

@@ -1,0 +1,40 @@
+import type { Cluster, Redis } from 'ioredis';
+
+// ARGV: region, then (target, kind, 1|0) triples in order. Each hash field is a target; its value
+// the space-separated `region/kind` pairs whose latest attempt failed. No pair left: no field.
+const UPDATE = `
+local key, region = KEYS[1], ARGV[1]
+for i = 2, #ARGV, 3 do
+  local target, pair, failing = ARGV[i], region .. '/' .. ARGV[i + 1], ARGV[i + 2] == '1'
+  local current = redis.call('HGET', key, target) or ''
+  local pairs, found = {}, false
+  for token in string.gmatch(current, '%S+') do
+    if token == pair then found = true end
+    if token ~= pair or failing then table.insert(pairs, token) end
+  end
+  if failing and not found then table.insert(pairs, pair) end
+  if #pairs == 0 then redis.call('HDEL', key, target) else redis.call('HSET', key, target, table.concat(pairs, ' ')) end
+end
+return 1`;
+
+/**
+ * Keeps `${prefix}:failing`: which targets have a (region, kind) whose latest attempt failed.
+ * The scheduler probes those faster until every pair recovers. One script run per batch, so two
+ * collectors never lose each other's updates.
+ */
+export async function updateFailing(
+  redis: Redis | Cluster,
+  prefix: string,
+  region: string,
+  updates: readonly { target: string; kind: string; failing: boolean }[],
+): Promise<void> {
+  if (updates.length === 0) return;
+  const args = updates.flatMap((u) => [u.target, u.kind, u.failing ? '1' : '0']);
+  await redis.eval(UPDATE, 1, `${prefix}:failing`, region, ...args);
+}
+
+/** The failing targets and their failing `region/kind` pairs. */
+export async function readFailing(redis: Redis | Cluster, prefix: string): Promise<Record<string, string[]>> {
+  const raw = await redis.hgetall(`${prefix}:failing`);
+  return Object.fromEntries(Object.entries(raw).map(([target, pairs]) => [target, pairs.split(' ')]));
+}

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import type { SynackConfig } from '@synack/shared/config/synack-config';
+import type { Logger } from '@synack/shared/logger';
+import { isAnswered } from '@synack/shared/probe-outcome';
+import { attemptRecordSchema } from '@synack/shared/wire/attempt-record-schema';
+import { resultBatchSchema } from '@synack/shared/wire/result-message';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
+import { type IngestInput, ingestBatch } from '../store/ingest-script.ts';
+import { updateFailing } from './failing-set.ts';
+
+/** The queue every runner sends its results to (same name the runners use). */
+export const RESULTS_QUEUE = 'results';
+
+// Duplicates come from a probe job redone by a second runner after the first died (within the
+// BullMQ lock time) or a batch sent again after a failed send (seconds): ten minutes of ids covers
+// both, and keeps the id keys to a few hundred MB at 3,000 attempts/s, where a week would be 90 GB.
+const ID_TTL_S = 600;
+
+/** The dedup key of a result id: short (16 base64url chars of SHA-256), as there are millions. */
+export function dedupId(resultId: string): string {
+  return createHash('sha256').update(resultId).digest('base64url').slice(0, 16);
+}
+
+/** Why an item or a batch was not ingested; each is counted and logged. */
+export type RejectReason = 'bad_batch' | 'bad_record' | 'unknown_region' | 'future';
+
+export type ResultsConsumerOptions = {
+  config: () => SynackConfig;
+  /** For BullMQ: `maxRetriesPerRequest: null`. */
+  connection: Redis | Cluster;
+  redis: Redis | Cluster;
+  logger: Logger;
+  now?: () => number;
+  /** Result batches worked on at once. Default 4. */
+  concurrency?: number;
+};
+
+/**
+ * Consumes the results queue: checks each batch and each record against its schema, and ingests
+ * the good ones idempotently (aggregates, history, latest state; ids de-duplicated in Redis, so a
+ * batch delivered twice or an attempt repeated by a second runner counts once). A bad batch or
+ * record is counted, logged with its reason, and never stops the others. It also keeps the set of
+ * failing targets that the scheduler probes faster.
+ */
+export class ResultsConsumer {
+  readonly stats = { batches: 0, ingested: 0, duplicates: 0, rejected: {} as Record<RejectReason, number> };
+  private readonly options: ResultsConsumerOptions;
+  private worker: Worker | undefined;
+
+  constructor(options: ResultsConsumerOptions) {
+    this.options = options;
+  }
+
+  get rejectedTotal(): number {
+    return Object.values(this.stats.rejected).reduce((a, b) => a + b, 0);
+  }
+
+  start(): void {
+    const { connection, logger } = this.options;
+    this.worker = new Worker(RESULTS_QUEUE, (job) => this.process(job), {
+      connection,
+      prefix: this.options.config().prefix,
+      concurrency: this.options.concurrency ?? 4,
+    });
+    this.worker.on('error', (error) => logger.warn({ err: error.message }, 'results worker error'));
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  /** Ingests one result batch (the worker's processor; also callable directly). */
+  async process(job: Pick<Job, 'id' | 'data'>): Promise<{ ingested: number; duplicates: number; rejected: number }> {
+    const config = this.options.config();
+    const now = this.options.now ?? Date.now;
+    const parsed = resultBatchSchema.safeParse(job.data);
+    if (!parsed.success) {
+      this.reject('bad_batch', { job: job.id, reason: describe(parsed.error.issues) });
+      throw new UnrecoverableError(`SYNACK_ERR_BAD_MESSAGE: ${describe(parsed.error.issues)}`);
+    }
+    const batch = parsed.data;
+    if (!config.regions.includes(batch.region)) {
+      this.reject('unknown_region', { job: job.id, region: batch.region, runner: batch.runnerId }, batch.items.length);
+      return { ingested: 0, duplicates: 0, rejected: batch.items.length };
+    }
+    const inputs: IngestInput[] = [];
+    const failing: { target: string; kind: string; failing: boolean }[] = [];
+    let rejected = 0;
+    for (const item of batch.items) {
+      const record = attemptRecordSchema.safeParse(item.record);
+      if (!record.success) {
+        rejected++;
+        this.reject('bad_record', { job: job.id, result: item.resultId, reason: describe(record.error.issues) });
+        continue;
+      }
+      if (item.role === 'control') {
+        // The runner's own health check: kept with its heartbeat, not counted as a target.
+        continue;
+      }
+      const r = record.data;
+      const answered = isAnswered(r.outcome);
+      inputs.push({
+        id: dedupId(item.resultId),
+        idTtlS: ID_TTL_S,
+        target: r.target.name,
+        region: batch.region,
+        kind: r.kind,
+        startedAtMs: Date.parse(r.startedAt),
+        success: answered,
+        rttUs: r.rttUs,
+        outcome: r.outcome,
+        recordJson: JSON.stringify({ ...r, region: batch.region, runnerId: batch.runnerId, dueAtMs: item.dueAtMs }),
+        historyLength: config.collector.historyPerSeries,
+      });
+      if (!item.requestId) failing.push({ target: r.target.name, kind: r.kind, failing: !answered });
+    }
+    const results = await ingestBatch(this.options.redis, config.prefix, inputs, now());
+    let ingested = 0;
+    let duplicates = 0;
+    results.forEach((result, i) => {
+      if (result === 'new') ingested++;
+      else if (result === 'duplicate') duplicates++;
+      else {
+        rejected++;
+        this.reject('future', { job: job.id, result: inputs[i]?.id });
+      }
+    });
+    await updateFailing(this.options.redis, config.prefix, batch.region, failing);
+    this.stats.batches++;
+    this.stats.ingested += ingested;
+    this.stats.duplicates += duplicates;
+    return { ingested, duplicates, rejected };
+  }
+
+  private reject(reason: RejectReason, details: Record<string, unknown>, count = 1): void {
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + count;
+    this.options.logger.warn({ reason, ...details }, 'result rejected');
+  }
+}
+
+function describe(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+}

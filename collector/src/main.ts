@@ -1,0 +1,65 @@
+import { type ServerType, serve } from '@hono/node-server';
+import type { SynackConfig } from '@synack/shared/config/synack-config';
+import type { Logger } from '@synack/shared/logger';
+import type { Cluster, Redis } from 'ioredis';
+import { createApp } from './api/create-app.ts';
+import { redisReads } from './api/redis-reads.ts';
+import { ResultsConsumer } from './ingest/results-consumer.ts';
+
+export type CollectorHandle = {
+  consumer: ResultsConsumer;
+  /** The address the API listens on (port resolved when 0 was asked). */
+  url: string;
+  setConfig(config: SynackConfig): void;
+  stop(): Promise<void>;
+};
+
+/**
+ * The collector's composition root: the results consumer and the HTTP API on `listen`.
+ * Resolves once the API is listening.
+ */
+export async function startCollector(options: {
+  config: SynackConfig;
+  connection: Redis | Cluster;
+  redis: Redis | Cluster;
+  listen: { hostname: string; port: number };
+  logger: Logger;
+}): Promise<CollectorHandle> {
+  let config = options.config;
+  const consumer = new ResultsConsumer({
+    config: () => config,
+    connection: options.connection,
+    redis: options.redis,
+    logger: options.logger,
+  });
+  consumer.start();
+  const app = createApp(
+    redisReads({
+      redis: options.redis,
+      prefix: () => config.prefix,
+      historyPerSeries: () => config.collector.historyPerSeries,
+      counters: () => ({ ingested: consumer.stats.ingested, rejected: consumer.rejectedTotal }),
+    }),
+    options.logger,
+  );
+  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: options.listen.hostname, port: options.listen.port }, (info) =>
+      resolve({ server: s, port: info.port }),
+    );
+    s.once('error', reject);
+  });
+  const host = options.listen.hostname.includes(':') ? `[${options.listen.hostname}]` : options.listen.hostname;
+  const url = `http://${host}:${port}`;
+  options.logger.info({ url }, 'collector API listening');
+  return {
+    consumer,
+    url,
+    setConfig(next) {
+      config = next;
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await consumer.stop();
+    },
+  };
+}

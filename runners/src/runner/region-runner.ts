@@ -1,0 +1,253 @@
+import { hostname } from 'node:os';
+import type { AttemptRecord, ProbeTarget } from '@synack/shared/attempt-record';
+import type { ControlTarget, SynackConfig } from '@synack/shared/config/synack-config';
+import type { Logger } from '@synack/shared/logger';
+import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
+import { type ProbeJob, probeJobSchema } from '@synack/shared/wire/probe-job';
+import type { ResultItem } from '@synack/shared/wire/result-message';
+import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
+import { ConcurrencyLimit } from './concurrency-limit.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { ResultSink } from './result-sink.ts';
+import { type ProbeJobDeps, type Resolution, runProbeJob } from './run-probe-job.ts';
+import { RUNNER_TTL_MS, RunnerRegistry } from './runner-registry.ts';
+
+/** The queue a region's runners consume. No ':' (BullMQ names). */
+export const probeQueueName = (region: string) => `probe-${region}`;
+/** The queue every runner sends its results to. */
+export const RESULTS_QUEUE = 'results';
+
+export type RegionRunnerOptions = {
+  config: SynackConfig;
+  region: string;
+  runnerId: string;
+  version: string;
+  /** For BullMQ (blocking commands): `maxRetriesPerRequest: null`. */
+  connection: Redis | Cluster;
+  /** For the registry and on-demand deliveries. */
+  redis: Redis | Cluster;
+  rawSyn: boolean;
+  probe: (kind: ProbeKind, target: ProbeTarget, timeoutMs: number) => Promise<AttemptRecord>;
+  resolve: ProbeJobDeps['resolve'];
+  isAllowed: (address: string, port: number) => boolean;
+  nextId: () => string;
+  logger: Logger;
+  /** Probe jobs worked on at once (each may hold many targets). Default 64. */
+  jobConcurrency?: number;
+  /** BullMQ lock: a job whose runner died is taken over after about this. Default 15 s. */
+  lockDurationMs?: number;
+};
+
+/** Counters for status and tests. */
+export type RunnerStats = { jobs: number; attempts: number; badJobs: number; controlProbes: number };
+
+/**
+ * A region's runner: a BullMQ worker on the region's probe queue that runs each job's targets at
+ * their due times, sends every attempt to the results queue before the job completes, beats its
+ * heartbeat, and probes its control target so that a broken runner is told apart from a down
+ * target. `stop()` is graceful: jobs in progress finish and their results are sent.
+ */
+export class RegionRunner {
+  readonly stats: RunnerStats = { jobs: 0, attempts: 0, badJobs: 0, controlProbes: 0 };
+  private readonly options: RegionRunnerOptions;
+  private readonly sink: ResultSink;
+  private readonly resultsQueue: Queue;
+  private readonly registry: RunnerRegistry;
+  private readonly limit: ConcurrencyLimit;
+  private readonly rateLimiter: RateLimiter;
+  private readonly startedAtMs = Date.now();
+  private readonly sources = new Set<string>();
+  private worker: Worker | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private controlTimer: NodeJS.Timeout | undefined;
+  private lastControl: RunnerHeartbeat['control'] = null;
+
+  constructor(options: RegionRunnerOptions) {
+    this.options = options;
+    const { config } = options;
+    this.resultsQueue = new Queue(RESULTS_QUEUE, { connection: options.connection, prefix: config.prefix });
+    this.resultsQueue.on('error', (error) => options.logger.warn({ err: error.message }, 'results queue error'));
+    this.registry = new RunnerRegistry(options.redis, config.prefix);
+    this.limit = new ConcurrencyLimit(config.runner.concurrency);
+    this.rateLimiter = new RateLimiter(config.runner.maxProbesPerSecondPerTarget);
+    this.sink = new ResultSink({
+      queue: this.resultsQueue,
+      region: options.region,
+      runnerId: options.runnerId,
+      logger: options.logger,
+      deliverOnDemand: async (requestId, items) => {
+        const key = `${config.prefix}:od:${requestId}`;
+        await options.redis
+          .multi()
+          .rpush(
+            key,
+            ...items.map((item) => JSON.stringify({ region: options.region, runnerId: options.runnerId, ...item })),
+          )
+          .pexpire(key, 600_000)
+          .exec();
+      },
+    });
+  }
+
+  get inFlight(): number {
+    return this.limit.inFlight;
+  }
+
+  start(): void {
+    const { config, region, logger } = this.options;
+    if (!config.regions.includes(region)) {
+      throw new RangeError(`region "${region}" is not in ${config.file} (regions: ${config.regions.join(', ')})`);
+    }
+    this.worker = new Worker(probeQueueName(region), (job) => this.process(job), {
+      connection: this.options.connection,
+      prefix: config.prefix,
+      concurrency: this.options.jobConcurrency ?? 64,
+      lockDuration: this.options.lockDurationMs ?? 15_000,
+      stalledInterval: Math.max(1000, Math.floor((this.options.lockDurationMs ?? 15_000) / 3)),
+      maxStalledCount: 3,
+    });
+    this.worker.on('error', (error) => logger.warn({ err: error.message }, 'probe worker error'));
+    this.worker.on('failed', (job, error) => logger.warn({ job: job?.id, err: error.message }, 'probe job failed'));
+    void this.beat();
+    this.heartbeatTimer = setInterval(() => void this.beat(), RUNNER_TTL_MS / 3);
+    const control = config.runner.control[region] ?? config.runner.control['*'];
+    if (control) this.startControl(control);
+    logger.info({ region, runnerId: this.options.runnerId, rawSyn: this.options.rawSyn }, 'runner started');
+  }
+
+  /** Stops taking jobs, finishes the ones in progress, sends their results, and leaves. */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.controlTimer);
+    await this.worker?.close();
+    await this.sink.flush();
+    await this.registry.leave(this.options.runnerId).catch(() => {});
+    await this.resultsQueue.close();
+    this.options.logger.info({ stats: this.stats }, 'runner stopped');
+  }
+
+  private async process(job: Job): Promise<number> {
+    const parsed = probeJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      this.stats.badJobs++;
+      const reason = parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(job)'}: ${issue.message}`)
+        .join('; ');
+      this.options.logger.warn({ job: job.id, reason }, 'malformed probe job refused');
+      throw new UnrecoverableError(`SYNACK_ERR_BAD_MESSAGE: ${reason}`);
+    }
+    const jobId = (job.id ?? `${job.name}-${job.timestamp}`).replace(/:/g, '-');
+    // A scheduled job's slot is when BullMQ made it due: creation time plus its delay.
+    const dueAtMs = parsed.data.origin === 'scheduled' ? job.timestamp + (job.delay ?? 0) : job.timestamp;
+    const count = await runProbeJob(parsed.data as ProbeJob, jobId, dueAtMs, this.deps(), (item) => this.emit(item));
+    await this.sink.flush();
+    // The on-demand caller waits for one "done" per region: all of this job's results are there.
+    if (parsed.data.requestId) await this.markDone(parsed.data.requestId, count);
+    this.stats.jobs++;
+    return count;
+  }
+
+  private async markDone(requestId: string, attempts: number): Promise<void> {
+    const key = `${this.options.config.prefix}:od:${requestId}`;
+    const marker = JSON.stringify({
+      region: this.options.region,
+      runnerId: this.options.runnerId,
+      done: true,
+      attempts,
+    });
+    await this.options.redis.multi().rpush(key, marker).pexpire(key, 600_000).exec();
+  }
+
+  private emit(item: ResultItem): void {
+    this.stats.attempts++;
+    if (item.record.source && this.sources.size < 64) this.sources.add(item.record.source.address);
+    this.sink.push(item);
+  }
+
+  private deps(): ProbeJobDeps {
+    return {
+      now: Date.now,
+      sleepUntil,
+      resolve: this.options.resolve,
+      isAllowed: this.options.isAllowed,
+      rateLimiter: this.rateLimiter,
+      limit: this.limit,
+      nextId: this.options.nextId,
+      probe: this.options.probe,
+    };
+  }
+
+  private startControl(control: ControlTarget): void {
+    const run = async () => {
+      const dueAtMs = Date.now();
+      const resolutions: Resolution[] = await this.options.resolve({
+        name: 'control',
+        address: control.address,
+        port: control.port,
+        probes: ['connect'],
+        families: ['v4', 'v6'],
+        timeoutMs: 2000,
+        atMs: 0,
+      });
+      const first = resolutions.find((r) => r.ok);
+      if (!first?.ok || !first.addresses[0]) {
+        this.lastControl = { ok: false, outcome: 'local_error', atMs: dueAtMs };
+        return;
+      }
+      const target = { ...first.addresses[0], name: `control-${this.options.region}` };
+      const record = await this.options.probe('connect', target, Math.min(2000, control.intervalMs));
+      this.stats.controlProbes++;
+      this.lastControl = { ok: isAnswered(record.outcome), outcome: record.outcome, atMs: dueAtMs };
+      this.sink.push({
+        resultId: `control|${this.options.runnerId}|${dueAtMs}`,
+        jobId: `control-${this.options.runnerId}`,
+        dueAtMs,
+        role: 'control',
+        record,
+      });
+    };
+    const tick = () =>
+      void run().catch((error: Error) => this.options.logger.warn({ err: error.message }, 'control probe failed'));
+    tick();
+    this.controlTimer = setInterval(tick, control.intervalMs);
+  }
+
+  private async beat(): Promise<void> {
+    const { runnerId, region, version, rawSyn } = this.options;
+    try {
+      await this.registry.beat({
+        id: runnerId,
+        region,
+        version,
+        hostname: hostname(),
+        pid: process.pid,
+        rawSyn,
+        sourceAddresses: [...this.sources],
+        startedAtMs: this.startedAtMs,
+        seenAtMs: Date.now(),
+        inFlight: this.limit.inFlight,
+        probed: this.stats.attempts,
+        control: this.lastControl,
+      });
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'heartbeat failed; retrying');
+    }
+  }
+}
+
+function sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
+  const waitMs = epochMs - Date.now();
+  if (waitMs <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, waitMs);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,153 @@
+import type { AttemptRecord, ProbeTarget } from '@synack/shared/attempt-record';
+import type { ProbeKind } from '@synack/shared/probe-outcome';
+import type { ProbeJob } from '@synack/shared/wire/probe-job';
+import type { ResultItem } from '@synack/shared/wire/result-message';
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyLimit } from './concurrency-limit.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { refusedRecord } from './refused-record.ts';
+import { type ProbeJobDeps, runProbeJob } from './run-probe-job.ts';
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function setup(overrides: Partial<ProbeJobDeps> = {}) {
+  const probed: { kind: ProbeKind; address: string; atMs: number }[] = [];
+  const slept: number[] = [];
+  let clock = T0;
+  let ids = 0;
+  const deps: ProbeJobDeps = {
+    now: () => clock,
+    sleepUntil: async (at) => {
+      slept.push(at);
+      clock = Math.max(clock, at);
+    },
+    resolve: async (t) => [{ ok: true, addresses: [{ name: t.name, address: t.address, port: t.port, family: 'v4' }] }],
+    isAllowed: (address) => address.startsWith('10.'),
+    rateLimiter: new RateLimiter(100),
+    limit: new ConcurrencyLimit(4),
+    nextId: () => `id-${++ids}`,
+    probe: async (kind: ProbeKind, target: ProbeTarget) => {
+      probed.push({ kind, address: target.address, atMs: clock });
+      const record = refusedRecord(kind, target, 'X', 'x', `id-${++ids}`, new Date(clock).toISOString());
+      return { ...record, outcome: kind === 'syn' ? 'synack' : 'established', error: undefined } as AttemptRecord;
+    },
+    ...overrides,
+  };
+  return { deps, probed, slept };
+}
+
+const job = (over: Partial<ProbeJob> = {}): ProbeJob => ({
+  v: 1,
+  origin: 'scheduled',
+  targets: [
+    {
+      name: 'b',
+      address: '10.0.0.2',
+      port: 443,
+      probes: ['syn', 'connect'],
+      families: ['v4'],
+      timeoutMs: 1000,
+      atMs: 40,
+    },
+    { name: 'a', address: '10.0.0.1', port: 80, probes: ['connect'], families: ['v4'], timeoutMs: 1000, atMs: 5 },
+  ],
+  ...over,
+});
+
+describe('runProbeJob', () => {
+  it('probes each target at its own due time, each kind, with idempotent result ids', async () => {
+    const { deps, probed, slept } = setup();
+    const items: ResultItem[] = [];
+    const count = await runProbeJob(job(), 'repeat-i10000-s3-1', T0, deps, (item) => items.push(item));
+    expect(count).toBe(3);
+    expect(slept.sort()).toEqual([T0 + 5, T0 + 40]);
+    expect(probed.map((p) => `${p.kind} ${p.address}`).sort()).toEqual([
+      'connect 10.0.0.1',
+      'connect 10.0.0.2',
+      'syn 10.0.0.2',
+    ]);
+    const ids = items.map((i) => i.resultId).sort();
+    expect(ids).toEqual([
+      'repeat-i10000-s3-1|a|connect|10.0.0.1|80',
+      'repeat-i10000-s3-1|b|connect|10.0.0.2|443',
+      'repeat-i10000-s3-1|b|syn|10.0.0.2|443',
+    ]);
+    expect(items.find((i) => i.record.target.name === 'a')?.dueAtMs).toBe(T0 + 5);
+  });
+
+  it('refuses an address outside the allow-list without probing it', async () => {
+    const { deps, probed } = setup();
+    const items: ResultItem[] = [];
+    const evil = job({
+      targets: [
+        {
+          name: 'x',
+          address: '192.0.2.9',
+          port: 22,
+          probes: ['syn', 'connect'],
+          families: ['v4'],
+          timeoutMs: 500,
+          atMs: 0,
+        },
+      ],
+    });
+    await runProbeJob(evil, 'j', T0, deps, (item) => items.push(item));
+    expect(probed).toEqual([]);
+    expect(items.map((i) => [i.record.kind, i.record.outcome, i.record.error?.code])).toEqual([
+      ['syn', 'local_error', 'SYNACK_ERR_NOT_ALLOWED'],
+      ['connect', 'local_error', 'SYNACK_ERR_NOT_ALLOWED'],
+    ]);
+  });
+
+  it('caps probes per second per target', async () => {
+    const { deps, probed } = setup({ rateLimiter: new RateLimiter(2) });
+    const items: ResultItem[] = [];
+    const burst = job({
+      targets: [
+        {
+          name: 'a',
+          address: '10.0.0.1',
+          port: 80,
+          probes: ['syn', 'connect'],
+          families: ['v4'],
+          timeoutMs: 500,
+          atMs: 0,
+        },
+      ],
+    });
+    await runProbeJob(burst, 'j1', T0, deps, (item) => items.push(item));
+    await runProbeJob(burst, 'j2', T0, deps, (item) => items.push(item));
+    expect(probed).toHaveLength(2);
+    expect(items.filter((i) => i.record.error?.code === 'SYNACK_ERR_RATE_LIMITED')).toHaveLength(2);
+  });
+
+  it('records a name that does not resolve, per family and kind, and carries the request id', async () => {
+    const { deps } = setup({
+      resolve: async () => [{ ok: false, family: 'v6', message: 'cannot resolve "web": ENOTFOUND' }],
+    });
+    const items: ResultItem[] = [];
+    await runProbeJob(job({ requestId: 'req-1', origin: 'on_demand' }), 'od', T0, deps, (item) => items.push(item));
+    expect(items).toHaveLength(3);
+    for (const item of items) {
+      expect(item.requestId).toBe('req-1');
+      expect(item.record).toMatchObject({ outcome: 'local_error', error: { code: 'SYNACK_ERR_RESOLVE_FAILED' } });
+      expect(item.record.target).toMatchObject({ address: '::', family: 'v6' });
+    }
+  });
+
+  it('skips targets not yet due once aborted', async () => {
+    const controller = new AbortController();
+    const sleepers = new Map<number, () => void>();
+    const { deps, probed } = setup({
+      sleepUntil: (at) => new Promise<void>((resolve) => sleepers.set(at, resolve)),
+    });
+    const done = runProbeJob(job(), 'j', T0, deps, () => {}, controller.signal);
+    await new Promise((r) => setImmediate(r));
+    sleepers.get(T0 + 5)?.();
+    await new Promise((r) => setImmediate(r));
+    controller.abort();
+    sleepers.get(T0 + 40)?.();
+    await done;
+    expect(probed.map((p) => p.address)).toEqual(['10.0.0.1']);
+  });
+});

@@ -1,0 +1,110 @@
+import type { AddressFamily } from '@synack/shared/address-family';
+import type { AttemptRecord, ProbeTarget } from '@synack/shared/attempt-record';
+import type { ProbeKind } from '@synack/shared/probe-outcome';
+import { ErrorCode } from '@synack/shared/synack-error';
+import type { ProbeJob, ProbeJobTarget } from '@synack/shared/wire/probe-job';
+import { type ResultItem, resultId } from '@synack/shared/wire/result-message';
+import type { ConcurrencyLimit } from './concurrency-limit.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { refusedRecord } from './refused-record.ts';
+
+/** The addresses a job target stands for, or why there are none. */
+export type Resolution = { ok: true; addresses: ProbeTarget[] } | { ok: false; family: AddressFamily; message: string };
+
+/** What running a probe job needs; everything with I/O or time is injected. */
+export type ProbeJobDeps = {
+  /** Wall clock, epoch ms. */
+  now: () => number;
+  /** Resolves once `epochMs` is reached (at once when past) or `signal` aborts. */
+  sleepUntil: (epochMs: number, signal?: AbortSignal) => Promise<void>;
+  /** A literal address as is; a name to its addresses of the wanted families. */
+  resolve: (target: ProbeJobTarget) => Promise<Resolution[]>;
+  isAllowed: (address: string, port: number) => boolean;
+  rateLimiter: RateLimiter;
+  limit: ConcurrencyLimit;
+  nextId: () => string;
+  probe: (kind: ProbeKind, target: ProbeTarget, timeoutMs: number) => Promise<AttemptRecord>;
+};
+
+/**
+ * Runs one probe job: each target at its due time (`dueAtMs + atMs`), each of its probe kinds
+ * against each of its addresses, within the runner's concurrency limit. Addresses outside the
+ * allow-list, and attempts over the per-target rate cap, are recorded as `local_error` and not
+ * probed: a job written into Redis by hand cannot make the runner probe anything else.
+ * `emit` gets every attempt as it ends; the promise settles when all have ended. Aborting
+ * `signal` skips the targets not yet due (in-flight probes still finish and are emitted).
+ */
+export async function runProbeJob(
+  job: ProbeJob,
+  jobId: string,
+  dueAtMs: number,
+  deps: ProbeJobDeps,
+  emit: (item: ResultItem) => void,
+  signal?: AbortSignal,
+): Promise<number> {
+  let emitted = 0;
+  const report = (targetDueAtMs: number, record: AttemptRecord) => {
+    emitted++;
+    const item: ResultItem = {
+      resultId: resultId(jobId, record.target.name, record.kind, record.target.address, record.target.port),
+      jobId,
+      dueAtMs: targetDueAtMs,
+      role: 'target',
+      record,
+    };
+    if (job.requestId) item.requestId = job.requestId;
+    emit(item);
+  };
+  await Promise.all(
+    job.targets.map(async (target) => {
+      const targetDueAtMs = dueAtMs + target.atMs;
+      await deps.sleepUntil(targetDueAtMs, signal);
+      if (signal?.aborted) return;
+      const resolutions = await deps.resolve(target);
+      const attempts: Promise<void>[] = [];
+      for (const resolution of resolutions) {
+        if (!resolution.ok) {
+          const unspecified = resolution.family === 'v4' ? '0.0.0.0' : '::';
+          const where = { name: target.name, address: unspecified, port: target.port, family: resolution.family };
+          for (const kind of target.probes) {
+            const record = refusedRecord(
+              kind,
+              where,
+              ErrorCode.resolveFailed,
+              resolution.message,
+              deps.nextId(),
+              iso(deps.now()),
+            );
+            report(targetDueAtMs, record);
+          }
+          continue;
+        }
+        for (const address of resolution.addresses) {
+          for (const kind of target.probes) {
+            attempts.push(
+              attempt(kind, address, target.timeoutMs, deps).then((record) => report(targetDueAtMs, record)),
+            );
+          }
+        }
+      }
+      await Promise.all(attempts);
+    }),
+  );
+  return emitted;
+}
+
+function attempt(kind: ProbeKind, target: ProbeTarget, timeoutMs: number, deps: ProbeJobDeps): Promise<AttemptRecord> {
+  if (!deps.isAllowed(target.address, target.port)) {
+    const message = `${target.address} port ${target.port} is outside this runner's allow-list; nothing was sent`;
+    return Promise.resolve(refusedRecord(kind, target, ErrorCode.notAllowed, message, deps.nextId(), iso(deps.now())));
+  }
+  if (!deps.rateLimiter.take(target.name, deps.now())) {
+    const message = `probe rate cap for "${target.name}" reached on this runner; nothing was sent`;
+    return Promise.resolve(refusedRecord(kind, target, ErrorCode.rateLimited, message, deps.nextId(), iso(deps.now())));
+  }
+  return deps.limit.run(() => deps.probe(kind, target, timeoutMs));
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

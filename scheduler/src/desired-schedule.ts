@@ -1,0 +1,58 @@
+import type { SynackConfig } from '@synack/shared/config/synack-config';
+import { jobTargetOf, PROBE_JOB_VERSION, type ProbeJob } from '@synack/shared/wire/probe-job';
+import { targetOffsetMs } from './target-offset.ts';
+
+/** One Job Scheduler to have on a region's queue. */
+export type DesiredSlot = {
+  region: string;
+  /** Deterministic, no ':' (BullMQ ids): `i10000-s37`. */
+  schedulerId: string;
+  everyMs: number;
+  offsetMs: number;
+  job: ProbeJob;
+};
+
+/** Width of a slot: the targets due within it share one job (and one Job Scheduler). */
+export const SLOT_MS = 100;
+
+/**
+ * The schedule the configuration asks for, as Job Schedulers per region. Pure.
+ *
+ * Targets are grouped by (region, interval, 100 ms slot of their offset): 10,000 targets at 10 s
+ * are 100 schedulers per region, each job carrying the targets of its slot and when each is due
+ * (`atMs`), which the runner honours. A target in `failing` is probed at its failing interval
+ * instead, in every region, until it recovers.
+ */
+export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<string>): DesiredSlot[] {
+  const slots = new Map<string, DesiredSlot>();
+  for (const target of config.targets) {
+    const everyMs = failing.has(target.name)
+      ? Math.min(target.failingIntervalMs, target.intervalMs)
+      : target.intervalMs;
+    const offset = targetOffsetMs(target.name, everyMs);
+    const slot = Math.floor(offset / SLOT_MS);
+    for (const region of target.regions) {
+      const schedulerId = `i${everyMs}-s${slot}`;
+      const key = `${region} ${schedulerId}`;
+      let desired = slots.get(key);
+      if (!desired) {
+        desired = {
+          region,
+          schedulerId,
+          everyMs,
+          // BullMQ reads an offset of 0 as "none" and then keeps whatever phase `now` has: a full
+          // interval is the same phase as 0.
+          offsetMs: slot === 0 ? everyMs : slot * SLOT_MS,
+          job: { v: PROBE_JOB_VERSION, origin: 'scheduled', targets: [] },
+        };
+        slots.set(key, desired);
+      }
+      desired.job.targets.push({ ...jobTargetOf(target), atMs: offset - slot * SLOT_MS });
+    }
+  }
+  const out = [...slots.values()];
+  for (const slot of out) slot.job.targets.sort((a, b) => a.atMs - b.atMs || (a.name < b.name ? -1 : 1));
+  return out.sort((a, b) =>
+    a.region < b.region ? -1 : a.region > b.region ? 1 : a.everyMs - b.everyMs || a.offsetMs - b.offsetMs,
+  );
+}

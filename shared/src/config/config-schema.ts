@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { AddressFamily } from '../address-family.ts';
+import { ProbeKind } from '../probe-outcome.ts';
+import {
+  type Checked,
+  checkAddress,
+  checkCidr,
+  checkDuration,
+  checkLabelValue,
+  checkListen,
+  checkPattern,
+  checkPort,
+  checkPortRanges,
+  checkPositiveInteger,
+  checkPositiveNumber,
+  checkRedis,
+  describeValue,
+} from './config-fields.ts';
+
+/** Target and group names: `[a-z0-9-]`, 1..63 characters (they end up in job ids and labels). */
+export const NAME = /^[a-z0-9-]{1,63}$/;
+/** Region names: `[a-z0-9-]`, 1..32 characters. */
+export const REGION = /^[a-z0-9-]{1,32}$/;
+// No ':' in the prefix: queue names and job ids must not contain one. `{}` allow a Redis Cluster hash tag.
+const PREFIX = /^[A-Za-z0-9_{}-]+$/;
+// Labels become span attributes and metric labels; this is the Prometheus label-name syntax.
+const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A value checked by a function from config-fields.ts: its message becomes the issue's. */
+function field<T>(check: (input: unknown) => Checked<T>) {
+  return z.unknown().transform((input, ctx): T => {
+    if (input === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'required' });
+      return z.NEVER;
+    }
+    const checked = check(input);
+    if (checked.ok) return checked.value;
+    ctx.addIssue({ code: 'custom', message: checked.message });
+    return z.NEVER;
+  });
+}
+
+/**
+ * A non-empty list of `item`. Repeats are kept here (so issue indexes match the file's) and
+ * dropped by `resolveConfig`.
+ */
+function list<T extends z.ZodType>(item: T) {
+  return z.array(item).min(1, 'must not be empty');
+}
+
+const NAME_RULE = '1..63 characters of a-z, 0-9 and "-"';
+const name = (what: string) => checkPattern(NAME, `${what}: ${NAME_RULE}`);
+const interval = field(checkDuration(1000));
+const probeKind = z.enum([ProbeKind.syn, ProbeKind.connect], {
+  error: (issue) => `expected syn or connect, got ${describeValue(issue.input)}`,
+});
+const family = z.enum([AddressFamily.v4, AddressFamily.v6], {
+  error: (issue) => `expected v4 or v6, got ${describeValue(issue.input)}`,
+});
+const regionName = field(checkPattern(REGION, 'a region name: 1..32 characters of a-z, 0-9 and "-"'));
+
+/** Free-form labels (`team: web`): Prometheus-style keys, string values. */
+export const labelsSchema = z.record(
+  z.string().regex(LABEL_KEY, {
+    error: (issue) => `expected a label name like team or service_tier, got ${describeValue(issue.input)}`,
+  }),
+  field(checkLabelValue),
+);
+
+/** Settings shared by `defaults`, groups and targets. */
+const settings = {
+  interval: interval.optional(),
+  timeout: field(checkDuration(1)).optional(),
+  failing_interval: interval.optional(),
+  probes: list(probeKind).optional(),
+  families: list(family).optional(),
+  regions: list(regionName).optional(),
+};
+
+/** `defaults:`, applied to every target unless its group or itself says otherwise. */
+export const defaultsSchema = z.strictObject(settings);
+
+/** One entry of `groups:`, a named set of settings and labels. */
+export const groupSchema = z.strictObject({ ...settings, labels: labelsSchema.optional() });
+
+/** One entry of `targets:`. `address` comes out as `{ address, family }` (family `null` for a hostname). */
+export const targetSchema = z.strictObject({
+  name: field(name('a target name')),
+  address: field(checkAddress),
+  port: field(checkPort),
+  ...settings,
+  group: field(name('a group name')).optional(),
+  labels: labelsSchema.optional(),
+});
+
+/** One entry of `allow:`; `cidr` comes out canonical, `ports` as inclusive ranges. */
+export const allowRuleSchema = z.strictObject({ cidr: field(checkCidr), ports: field(checkPortRanges) });
+
+/** `runner.control` and each `runner.controls.<region>`. */
+export const controlSchema = z.strictObject({
+  address: field(checkAddress),
+  port: field(checkPort),
+  interval: interval.optional(),
+});
+
+/** `runner:`. */
+export const runnerSchema = z.strictObject({
+  concurrency: field(checkPositiveInteger).optional(),
+  max_probes_per_second_per_target: field(checkPositiveNumber).optional(),
+  control: controlSchema.optional(),
+  controls: z.record(z.string(), controlSchema).optional(),
+});
+
+/** `collector:`. */
+export const collectorSchema = z.strictObject({
+  history_per_series: field(checkPositiveInteger).optional(),
+  listen: field(checkListen).optional(),
+});
+
+/**
+ * The YAML file as written (snake_case keys), checked field by field. Its output still has the
+ * file's shape, with values normalized (durations in ms, canonical addresses and CIDRs, port
+ * ranges); `resolveConfig` applies defaults and groups and checks what spans several fields.
+ */
+export const configSchema = z.strictObject({
+  redis: field(checkRedis).optional(),
+  prefix: field(checkPattern(PREFIX, 'a key prefix of A-Z, a-z, 0-9, "_", "-", "{" and "}"')).optional(),
+  regions: list(regionName).superRefine((regions, ctx) => {
+    regions.forEach((region, index) => {
+      if (regions.indexOf(region) !== index)
+        ctx.addIssue({ code: 'custom', message: `duplicate region "${region}"`, path: [index] });
+    });
+  }),
+  allow: z.array(allowRuleSchema).min(1, 'must not be empty: list what runners may probe'),
+  defaults: defaultsSchema.optional(),
+  groups: z
+    .record(
+      z.string().regex(NAME, {
+        error: (issue) => `expected a group name: ${NAME_RULE}, got ${describeValue(issue.input)}`,
+      }),
+      groupSchema,
+    )
+    .optional(),
+  runner: runnerSchema.optional(),
+  collector: collectorSchema.optional(),
+  targets: z.array(targetSchema),
+});
+
+/** Shared settings after the schema: durations in ms. */
+export type RawSettings = z.output<typeof defaultsSchema>;
+export type RawGroup = z.output<typeof groupSchema>;
+export type RawTarget = z.output<typeof targetSchema>;
+export type RawControl = z.output<typeof controlSchema>;
+export type RawRunner = z.output<typeof runnerSchema>;
+export type RawCollector = z.output<typeof collectorSchema>;
+
+const EXPECTED: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+};
+
+/**
+ * Messages for zod's generic issues, in the file's words ("a mapping", "a list"); pass it as the
+ * `error` option of `safeParse`. Field checks carry their own messages.
+ */
+export function configErrorMap(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return 'required';
+    return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+  }
+  if (issue.code === 'too_small' && issue.origin === 'array') return 'must not be empty';
+  return undefined;
+}

@@ -1,0 +1,245 @@
+import type { z } from 'zod';
+import { AddressFamily } from '../address-family.ts';
+import { compileAllowList } from '../allow-list.ts';
+import { ProbeKind } from '../probe-outcome.ts';
+import { checkRedis } from './config-fields.ts';
+import {
+  collectorSchema,
+  configSchema,
+  defaultsSchema,
+  groupSchema,
+  type RawControl,
+  runnerSchema,
+  targetSchema,
+} from './config-schema.ts';
+import { isRecord, salvage } from './salvage.ts';
+import {
+  checkTimeout,
+  DEFAULT_INTERVAL_MS,
+  firstSetting,
+  knownSetting,
+  type Level,
+  UNKNOWN,
+} from './settings-chain.ts';
+import type { ControlTarget, SynackConfig, TargetConfig } from './synack-config.ts';
+
+/** A problem found across fields, located by its path in the file (`at: 'key'`: at the key itself). */
+export type PathIssue = { path: readonly (string | number)[]; message: string; at?: 'key' };
+
+/** A problem with an environment variable rather than the file. */
+export type EnvIssue = { name: string; message: string };
+
+/** What `resolveConfig` needs besides the document. */
+export type ResolveContext = {
+  file: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The 1-based line of the node at `path`, for messages that point at another place in the file. */
+  lineOf: (path: readonly (string | number)[]) => number;
+};
+
+/** Issues found across fields, and the config when there are none and every part was valid. */
+export type Resolved = { issues: PathIssue[]; envIssues: EnvIssue[]; config: SynackConfig | undefined };
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_TIMEOUT_MS = 3000;
+const DEFAULT_CONTROL_INTERVAL_MS = 10_000;
+const MIN_FAILING_INTERVAL_MS = 1000;
+
+const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];
+
+/**
+ * Applies `defaults` and groups to targets and checks what spans several fields: duplicate names,
+ * undeclared regions, unknown groups, timeout against interval, families against a literal
+ * address, and IP-literal targets against `allow`. `root` is the document as plain data; the
+ * per-field checks are `configSchema`'s, whose issues the caller reports. Runs what it can even
+ * when parts are invalid, so that every problem shows up in one pass.
+ */
+export function resolveConfig(root: Record<string, unknown>, context: ResolveContext): Resolved {
+  const issues: PathIssue[] = [];
+  const envIssues: EnvIssue[] = [];
+  let complete = true;
+  const take = <T>(schema: z.ZodType<T>, raw: unknown): T | undefined => {
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    complete = false;
+    return undefined;
+  };
+  const shape = configSchema.shape;
+
+  const fileRedis = take(shape.redis, root.redis);
+  const prefix = take(shape.prefix, root.prefix);
+  const regions = take(shape.regions, root.regions);
+  const allow = take(shape.allow, root.allow);
+  // Names as written, even if some are invalid: those get their own issue, not one per reference.
+  const declared = Array.isArray(root.regions) ? new Set(root.regions) : undefined;
+  const checkRegions = (list: readonly string[] | undefined, path: readonly (string | number)[]) => {
+    list?.forEach((region, index) => {
+      if (declared && !declared.has(region)) {
+        issues.push({ path: [...path, 'regions', index], message: `region "${region}" is not declared in regions` });
+      }
+    });
+  };
+
+  const defaults = salvage(defaultsSchema, root.defaults);
+  const defaultsLevel: Level = {
+    label: 'defaults',
+    path: ['defaults'],
+    settings: defaults.value,
+    invalid: defaults.invalid,
+  };
+  checkRegions(defaults.value.regions, ['defaults']);
+  checkTimeout([defaultsLevel], issues);
+  complete &&= defaults.complete;
+
+  const groupNames =
+    root.groups === undefined
+      ? new Set<string>()
+      : isRecord(root.groups)
+        ? new Set(Object.keys(root.groups))
+        : undefined;
+  if (groupNames === undefined) complete = false;
+  const groups = new Map<string, Level & { labels: Readonly<Record<string, string>> }>();
+  for (const [name, raw] of Object.entries(isRecord(root.groups) ? root.groups : {})) {
+    const group = salvage(groupSchema, raw);
+    const level: Level = {
+      label: `group "${name}"`,
+      path: ['groups', name],
+      settings: group.value,
+      invalid: group.invalid,
+    };
+    groups.set(name, { ...level, labels: group.value.labels ?? {} });
+    checkRegions(group.value.regions, level.path);
+    checkTimeout([level, defaultsLevel], issues);
+    complete &&= group.complete;
+  }
+
+  const runner = salvage(runnerSchema, root.runner);
+  const collector = salvage(collectorSchema, root.collector);
+  complete &&= runner.complete && collector.complete;
+  if (isRecord(root.runner) && isRecord(root.runner.controls)) {
+    for (const region of Object.keys(root.runner.controls)) {
+      if (declared && !declared.has(region)) {
+        issues.push({
+          path: ['runner', 'controls', region],
+          message: `region "${region}" is not declared in regions`,
+          at: 'key',
+        });
+      }
+    }
+  }
+
+  if (!Array.isArray(root.targets)) complete = false;
+  const matcher = allow === undefined ? undefined : compileAllowList(allow);
+  const firstIndex = new Map<string, number>();
+  const targets: TargetConfig[] = [];
+  (Array.isArray(root.targets) ? root.targets : []).forEach((raw: unknown, index) => {
+    const path = ['targets', index];
+    const name = isRecord(raw) ? raw.name : undefined;
+    if (typeof name === 'string') {
+      const earlier = firstIndex.get(name);
+      if (earlier === undefined) firstIndex.set(name, index);
+      else {
+        const line = context.lineOf(['targets', earlier, 'name']);
+        issues.push({ path: [...path, 'name'], message: `duplicate target name "${name}" (first at line ${line})` });
+      }
+    }
+    const target = salvage(targetSchema, raw);
+    const t = target.value;
+    complete &&= target.complete;
+    checkRegions(t.regions, path);
+    if (t.group !== undefined && groupNames && !groupNames.has(t.group)) {
+      issues.push({ path: [...path, 'group'], message: `group "${t.group}" is not defined in groups` });
+    }
+    const targetLevel: Level = { label: `targets[${index}]`, path, settings: t, invalid: target.invalid };
+    // A group that does not exist (or is not readable) hides every setting it might have given.
+    const group: Level | undefined = target.invalid.has('group')
+      ? { label: 'its group', path: [], settings: {}, invalid: 'all' }
+      : t.group === undefined
+        ? undefined
+        : (groups.get(t.group) ?? { label: `group "${t.group}"`, path: [], settings: {}, invalid: 'all' });
+    const chain = group ? [targetLevel, group, defaultsLevel] : [targetLevel, defaultsLevel];
+    checkTimeout(chain, issues);
+
+    const { address, port } = t;
+    const families = firstSetting(chain, 'families');
+    if (address?.family != null && families !== UNKNOWN && families && !families.value.includes(address.family)) {
+      const from = families.level === targetLevel ? '' : ` (from ${families.level.label})`;
+      issues.push({
+        path: [...path, t.families ? 'families' : 'address'],
+        message: `${address.address} is an IP${address.family} address, but families is [${families.value.join(', ')}]${from}`,
+      });
+    }
+    if (address?.family != null && port !== undefined && matcher && !matcher(address.address, port)) {
+      issues.push({ path, message: `${hostPort(address.address, address.family, port)} is outside allow` });
+    }
+
+    if (!complete || t.name === undefined || address === undefined || port === undefined) return;
+    const intervalMs = knownSetting(chain, 'interval') ?? DEFAULT_INTERVAL_MS;
+    targets.push({
+      name: t.name,
+      address: address.address,
+      port,
+      probes: unique(knownSetting(chain, 'probes') ?? [ProbeKind.syn, ProbeKind.connect]),
+      // A literal has one family: listing the other would schedule probes that cannot run.
+      families:
+        address.family === null
+          ? unique(knownSetting(chain, 'families') ?? [AddressFamily.v4, AddressFamily.v6])
+          : [address.family],
+      intervalMs,
+      failingIntervalMs:
+        knownSetting(chain, 'failing_interval') ?? Math.max(MIN_FAILING_INTERVAL_MS, Math.round(intervalMs / 5)),
+      timeoutMs: knownSetting(chain, 'timeout') ?? Math.min(DEFAULT_TIMEOUT_MS, intervalMs),
+      regions: unique(knownSetting(chain, 'regions') ?? regions ?? []),
+      group: t.group ?? null,
+      labels: { ...(t.group === undefined ? undefined : groups.get(t.group)?.labels), ...t.labels },
+    });
+  });
+
+  const redisUrl = redisFromEnv(context.env, envIssues) ?? fileRedis ?? DEFAULT_REDIS_URL;
+  if (!complete || issues.length > 0 || envIssues.length > 0 || regions === undefined || allow === undefined) {
+    return { issues, envIssues, config: undefined };
+  }
+  const control: Record<string, ControlTarget> = {};
+  if (runner.value.control) control['*'] = toControl(runner.value.control);
+  for (const [region, each] of Object.entries(runner.value.controls ?? {})) control[region] = toControl(each);
+  const config: SynackConfig = {
+    file: context.file,
+    redisUrl,
+    prefix: prefix ?? 'synack',
+    regions,
+    allow,
+    targets,
+    runner: {
+      concurrency: runner.value.concurrency ?? 256,
+      maxProbesPerSecondPerTarget: runner.value.max_probes_per_second_per_target ?? 5,
+      control,
+    },
+    collector: {
+      historyPerSeries: collector.value.history_per_series ?? 20,
+      listen: collector.value.listen ?? '127.0.0.1:8470',
+    },
+  };
+  return { issues, envIssues, config };
+}
+
+function toControl(control: RawControl): ControlTarget {
+  return {
+    address: control.address.address,
+    port: control.port,
+    intervalMs: control.interval ?? DEFAULT_CONTROL_INTERVAL_MS,
+  };
+}
+
+function hostPort(address: string, family: AddressFamily, port: number): string {
+  return family === AddressFamily.v6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** SYNACK_REDIS_URL, checked like the file's `redis`; empty counts as unset (as compose files leave it). */
+function redisFromEnv(env: ResolveContext['env'], envIssues: EnvIssue[]): string | undefined {
+  const text = env.SYNACK_REDIS_URL?.trim();
+  if (!text) return undefined;
+  const checked = checkRedis(text);
+  if (checked.ok) return checked.value;
+  envIssues.push({ name: 'SYNACK_REDIS_URL', message: checked.message });
+  return undefined;
+}

@@ -1,0 +1,65 @@
+import type { AddressFamily } from '../address-family.ts';
+import type { ProbeKind } from '../probe-outcome.ts';
+
+/** One allow-list rule: what runners may ever probe. */
+export type AllowRule = {
+  /** Canonical CIDR text, e.g. `10.0.0.0/8` or `2001:db8::/32`. */
+  cidr: string;
+  /** Inclusive port ranges, e.g. `[[443, 443], [8000, 8100]]`. */
+  ports: readonly (readonly [number, number])[];
+};
+
+/** A monitored service, after defaults and its group have been applied. */
+export type TargetConfig = {
+  /** Unique, `[a-z0-9-]`, at most 63 characters. */
+  name: string;
+  /** An IP literal (canonical text) or a hostname, resolved by runners at probe time. */
+  address: string;
+  port: number;
+  /** Probe kinds to run; default both. */
+  probes: readonly ProbeKind[];
+  /** Address families to probe when `address` is a hostname; default both. */
+  families: readonly AddressFamily[];
+  /** Time between probes. Default 30 s, minimum 1 s. */
+  intervalMs: number;
+  /** While the target fails: interval / 5, at least 1 s (unless set). */
+  failingIntervalMs: number;
+  /** Per-attempt timeout. Default 3 s; at most the interval. */
+  timeoutMs: number;
+  /** Regions that probe it; default all. */
+  regions: readonly string[];
+  /** Group it belongs to, if any. */
+  group: string | null;
+  /** Free-form labels (`team: web`), merged over its group's. */
+  labels: Readonly<Record<string, string>>;
+};
+
+/** Where a runner checks that it can probe at all (a target known to answer). */
+export type ControlTarget = { address: string; port: number; intervalMs: number };
+
+/** A validated, normalized, frozen configuration. */
+export type SynackConfig = {
+  /** The file it came from (for messages). */
+  file: string;
+  /** `redis://…`, `rediss://…`, or `unix:///path/to/redis.sock`; SYNACK_REDIS_URL overrides. */
+  redisUrl: string;
+  /** Key prefix for every queue and key; use a hash tag (`{synack}`) on Redis Cluster. Default `synack`. */
+  prefix: string;
+  regions: readonly string[];
+  allow: readonly AllowRule[];
+  targets: readonly TargetConfig[];
+  runner: {
+    /** Probes in flight per runner. Default 256. */
+    concurrency: number;
+    /** Cap on probes per second to one target from one runner. Default 5. */
+    maxProbesPerSecondPerTarget: number;
+    /** Per region, or the default one under `*`; `{}` when none is configured. */
+    control: Readonly<Record<string, ControlTarget>>;
+  };
+  collector: {
+    /** Attempts kept per target and region (all kinds). Default 20. */
+    historyPerSeries: number;
+    /** Default `127.0.0.1:8470`. */
+    listen: string;
+  };
+};

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { TargetConfig } from '../config/synack-config.ts';
+
+/** Version of the probe-job payload; a runner refuses versions it does not know. */
+export const PROBE_JOB_VERSION = 1;
+
+const name = z.string().regex(/^[a-z0-9-]{1,63}$/);
+
+/** One target in a probe job, with when to probe it inside the job's slot. */
+export const probeJobTargetSchema = z.object({
+  name,
+  address: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65_535),
+  probes: z
+    .array(z.enum(['syn', 'connect']))
+    .min(1)
+    .max(2),
+  families: z
+    .array(z.enum(['v4', 'v6']))
+    .min(1)
+    .max(2),
+  timeoutMs: z.number().int().min(1).max(120_000),
+  /** Milliseconds after the slot's start at which this target is due. */
+  atMs: z.number().int().min(0).max(3_600_000),
+});
+export type ProbeJobTarget = z.infer<typeof probeJobTargetSchema>;
+
+/**
+ * What the scheduler (or an on-demand request) puts on a region's queue. Scheduled jobs come from
+ * BullMQ Job Schedulers: one per (interval, slot), carrying the targets due in that slot, so that
+ * thousands of targets cost a few dozen schedulers and each target keeps its own offset.
+ */
+export const probeJobSchema = z.object({
+  v: z.literal(PROBE_JOB_VERSION),
+  /** `scheduled`: from a Job Scheduler; `on_demand`: one-off, high priority. */
+  origin: z.enum(['scheduled', 'on_demand']),
+  targets: z.array(probeJobTargetSchema).min(1).max(10_000),
+  /** On-demand probes: the request the results answer (for waiting callers). */
+  requestId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .optional(),
+});
+export type ProbeJob = z.infer<typeof probeJobSchema>;
+
+/** A configured target as a probe-job target (what to probe; `atMs` is added by the caller). */
+export function jobTargetOf(target: TargetConfig): Omit<ProbeJobTarget, 'atMs'> {
+  return {
+    name: target.name,
+    address: target.address,
+    port: target.port,
+    probes: [...target.probes],
+    families: [...target.families],
+    timeoutMs: target.timeoutMs,
+  };
+}

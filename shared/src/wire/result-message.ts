@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { AttemptRecord } from '../attempt-record.ts';
+
+/** Version of the result batch; the collector refuses versions it does not know. */
+export const RESULT_BATCH_VERSION = 1;
+
+const region = z.string().regex(/^[a-z0-9-]{1,32}$/);
+
+/**
+ * One attempt as a runner reports it. `record` is checked on its own (attemptRecordSchema), so
+ * that one bad record is reported and skipped without losing the rest of its batch.
+ */
+export const resultItemSchema = z.object({
+  /** Idempotency key (`resultId()`): the same when a retried job repeats the attempt. */
+  resultId: z.string().min(1).max(300),
+  /** The probe job this attempt belongs to. */
+  jobId: z.string().min(1).max(256),
+  /** When the attempt was due (epoch ms); its lateness is `startedAt - dueAtMs`. */
+  dueAtMs: z.number().int().nonnegative(),
+  /** `target`: a configured or on-demand target; `control`: the runner's own health check. */
+  role: z.enum(['target', 'control']),
+  requestId: z.string().max(64).optional(),
+  record: z.unknown(),
+});
+
+/**
+ * What a runner puts on the results queue: the attempts it finished recently, in one job, so
+ * that thousands of attempts per second cost tens of queue operations, not thousands.
+ */
+export const resultBatchSchema = z.object({
+  v: z.literal(RESULT_BATCH_VERSION),
+  region,
+  runnerId: z.string().min(1).max(128),
+  items: z.array(resultItemSchema).min(1).max(10_000),
+});
+
+export type ResultItem = Omit<z.infer<typeof resultItemSchema>, 'record'> & { record: AttemptRecord };
+export type ResultBatch = Omit<z.infer<typeof resultBatchSchema>, 'items'> & { items: ResultItem[] };
+
+/**
+ * The idempotency key of an attempt: derived from the job, the target, the kind and the address,
+ * so the same attempt made again by a second runner (after the first died mid-job) is counted once.
+ */
+export function resultId(jobId: string, targetName: string, kind: string, address: string, port: number): string {
+  return `${jobId}|${targetName}|${kind}|${address}|${port}`;
+}

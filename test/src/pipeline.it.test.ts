@@ -1,0 +1,215 @@
+import type { Server } from 'node:net';
+import type { TargetStatus } from '@synack/collector/api/target-status';
+import type { AttemptRecord } from '@synack/shared/attempt-record';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, collector, connectRunner, listener, scheduler, testConfig } from './support/pipeline.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { waitForAsync } from './support/wait-for.ts';
+
+// Needs redis-server (scripts/setup and .ci/run install it); no root: connect probes only.
+describe('scheduled probing through Redis: scheduler, two regions of runners, collector', () => {
+  let redis: TestRedis;
+  let open: { server: Server; port: number };
+  let closed: number;
+  let config: ReturnType<typeof testConfig>;
+  let client: Redis;
+  const stops: (() => Promise<void>)[] = [];
+  let api: Awaited<ReturnType<typeof collector>>;
+  let r1a: ReturnType<typeof connectRunner>;
+  let r1b: ReturnType<typeof connectRunner>;
+  let r2a: ReturnType<typeof connectRunner>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    open = await listener();
+    closed = await closedPort();
+    config = testConfig(
+      `regions: [r1, r2]
+allow:
+  - { cidr: 127.0.0.0/8, ports: "1-65535" }
+defaults: { probes: [connect], interval: 1s, timeout: 500ms }
+targets:
+  - { name: open, address: 127.0.0.1, port: ${open.port} }
+  - { name: closed, address: 127.0.0.1, port: ${closed}, regions: [r1], interval: 4s, failing_interval: 1s }
+`,
+      redis.url,
+    );
+    const s = scheduler(config);
+    s.service.start();
+    stops.push(s.stop);
+    r1a = connectRunner(config, 'r1', 'r1-a');
+    r1b = connectRunner(config, 'r1', 'r1-b');
+    r2a = connectRunner(config, 'r2', 'r2-a');
+    for (const r of [r1a, r1b, r2a]) {
+      r.runner.start();
+      stops.push(r.stop);
+    }
+    api = await collector(config);
+    stops.push(api.stop);
+  });
+
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+    open?.server.close();
+    client?.disconnect();
+    await redis?.cleanup();
+  });
+
+  const targets = async () => (await api.get<{ targets: TargetStatus[] }>('/v1/targets')).targets;
+
+  it('probes every target in its regions on schedule, and the API shows outcomes per region', async () => {
+    await waitForAsync(
+      async () => {
+        const rows = await targets();
+        return (
+          rows.filter((r) => r.target === 'open' && r.attempts5m >= 2).length === 2 &&
+          rows.some((r) => r.target === 'closed')
+        );
+      },
+      15_000,
+      'two rounds of the open target in both regions',
+    );
+    const rows = await targets();
+    expect(
+      rows.filter((r) => r.target === 'open').map((r) => [r.region, r.kind, r.lastOutcome, r.successRatio5m]),
+    ).toEqual([
+      ['r1', 'connect', 'established', 1],
+      ['r2', 'connect', 'established', 1],
+    ]);
+    expect(rows.filter((r) => r.target === 'closed').map((r) => [r.region, r.lastOutcome, r.successRatio5m])).toEqual([
+      ['r1', 'refused', 0],
+    ]);
+    const attempts = (
+      await api.get<{ attempts: (AttemptRecord & { dueAtMs: number; region: string })[] }>(
+        '/v1/attempts?target=open&region=r2&limit=5',
+      )
+    ).attempts;
+    expect(attempts.length).toBeGreaterThan(0);
+    for (const a of attempts) {
+      expect(a.region).toBe('r2');
+      // Each attempt starts at its own slot, not on a shared boundary (and not early).
+      expect(Date.parse(a.startedAt) - a.dueAtMs).toBeGreaterThanOrEqual(-5);
+      expect(Date.parse(a.startedAt) - a.dueAtMs).toBeLessThan(1000);
+    }
+  });
+
+  it('shares a region between its runners and lists the live ones', async () => {
+    await waitForAsync(
+      async () => r1a.runner.stats.jobs > 0 && r1b.runner.stats.jobs > 0,
+      20_000,
+      'both r1 runners to take jobs',
+    );
+    const live = (await api.get<{ runners: { id: string; region: string; rawSyn: boolean }[] }>('/v1/runners')).runners;
+    expect(live.map((r) => `${r.region}/${r.id}`)).toEqual(['r1/r1-a', 'r1/r1-b', 'r2/r2-a']);
+  });
+
+  it('probes a failing target faster until it recovers', async () => {
+    const queue = new Queue('probe-r1', { connection: client, prefix: config.prefix });
+    const everyOf = async (name: string) =>
+      (await queue.getJobSchedulers(0, -1))
+        .filter((s) => s.template?.data?.targets?.some((t: { name: string }) => t.name === name))
+        .map((s) => s.every);
+    try {
+      await waitForAsync(
+        async () => (await client.hget(`${config.prefix}:failing`, 'closed')) === 'r1/connect',
+        10_000,
+        'closed to be failing',
+      );
+      await waitForAsync(async () => (await everyOf('closed')).join() === '1000', 10_000, 'its failing interval');
+      expect(await everyOf('open')).toEqual([1000]);
+      // The service comes back: the next probe succeeds and the target returns to its interval.
+      const back = await listener('127.0.0.1', closed);
+      try {
+        await waitForAsync(
+          async () => (await client.hget(`${config.prefix}:failing`, 'closed')) === null,
+          10_000,
+          'recovery',
+        );
+        await waitForAsync(async () => (await everyOf('closed')).join() === '4000', 10_000, 'its normal interval');
+      } finally {
+        back.server.close();
+      }
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('refuses a job written into Redis by hand for a target outside allow, and probes nothing', async () => {
+    const queue = new Queue('probe-r2', { connection: client, prefix: config.prefix });
+    const outside = await listener('127.0.0.1');
+    try {
+      // 127.0.0.1 is allowed: use an address outside 127.0.0.0/8 that would answer if probed.
+      await queue.add('evil', {
+        v: 1,
+        origin: 'on_demand',
+        requestId: 'evil-1',
+        targets: [
+          {
+            name: 'evil',
+            address: '192.0.2.77',
+            port: 22,
+            probes: ['connect'],
+            families: ['v4'],
+            timeoutMs: 500,
+            atMs: 0,
+          },
+        ],
+      });
+      await waitForAsync(
+        async () => (await client.llen(`${config.prefix}:od:evil-1`)) > 0,
+        10_000,
+        'the refusal record',
+      );
+      const [item] = (await client.lrange(`${config.prefix}:od:evil-1`, 0, -1)).map((t) => JSON.parse(t));
+      expect(item.record).toMatchObject({
+        outcome: 'local_error',
+        error: { code: 'SYNACK_ERR_NOT_ALLOWED' },
+        source: null,
+        synSentUs: [],
+      });
+    } finally {
+      outside.server.close();
+      await queue.close();
+    }
+  });
+
+  it('counts a malformed job and a bad result batch, and keeps working', async () => {
+    const probeQueue = new Queue('probe-r2', { connection: client, prefix: config.prefix });
+    const results = new Queue('results', { connection: client, prefix: config.prefix });
+    try {
+      const before = r2a.runner.stats.badJobs;
+      await probeQueue.add('junk', { v: 1, origin: 'scheduled', targets: 'all of them' });
+      await results.add('junk', {
+        v: 1,
+        region: 'r2',
+        runnerId: 'x',
+        items: [{ resultId: 'a', jobId: 'b', dueAtMs: 1, role: 'target', record: { v: 1, kind: 'syn' } }],
+      });
+      await results.add('junk', {
+        v: 1,
+        region: 'mars',
+        runnerId: 'x',
+        items: [{ resultId: 'c', jobId: 'd', dueAtMs: 1, role: 'target', record: {} }],
+      });
+      await waitForAsync(
+        async () => r2a.runner.stats.badJobs > before,
+        10_000,
+        'the runner to refuse the malformed job',
+      );
+      const stats = api.handle.consumer.stats;
+      await waitForAsync(
+        async () => (stats.rejected.bad_record ?? 0) >= 1 && (stats.rejected.unknown_region ?? 0) >= 1,
+        10_000,
+        'the collector to reject both',
+      );
+      const ingested = stats.ingested;
+      await waitForAsync(async () => api.handle.consumer.stats.ingested > ingested, 10_000, 'ingest to go on');
+    } finally {
+      await probeQueue.close();
+      await results.close();
+    }
+  });
+});
