@@ -1,6 +1,7 @@
 import { loadConfig } from '@synack/shared/config/load-config';
 import { createLogger } from '@synack/shared/logger';
 import { Command } from 'commander';
+import { durationOption } from './cli-options.ts';
 import type { CliServices } from './cli-services.ts';
 import { connectRedis } from './redis-connect.ts';
 import { createRunner } from './runner-factory.ts';
@@ -13,7 +14,9 @@ export function runnerCommand(services: CliServices): Command {
     .requiredOption('--region <region>', 'the region this runner probes from')
     .requiredOption('--config <file>', 'the synack YAML config')
     .option('--id <id>', 'runner id (default: hostname-pid-random)')
-    .action(async (flags: { region: string; config: string; id?: string }) => {
+    .option('--job-lock <duration>', 'how long a job stays locked to a runner that stopped answering', '15s')
+    .action(async (flags: { region: string; config: string; id?: string; jobLock: string }) => {
+      const lockDurationMs = durationOption('--job-lock', flags.jobLock, { min: 1000, max: 600_000 });
       const config = await loadConfig(flags.config);
       if (!config.regions.includes(flags.region)) {
         throw services.usageError(
@@ -24,7 +27,15 @@ export function runnerCommand(services: CliServices): Command {
       const connection = connectRedis(config.redisUrl, 'synack-runner-bullmq', true);
       const redis = connectRedis(config.redisUrl, 'synack-runner', false);
       for (const client of [connection, redis]) client.on('error', () => {});
-      const runner = createRunner(config, flags.region, services, { connection, redis }, logger, flags.id);
+      const runner = createRunner(
+        config,
+        flags.region,
+        services,
+        { connection, redis },
+        logger,
+        flags.id,
+        lockDurationMs,
+      );
       runner.start();
       process.exitCode = await runUntilSignalled(logger, async () => {
         await runner.stop();

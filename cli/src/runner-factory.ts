@@ -19,6 +19,7 @@ export function createRunner(
   redis: { connection: RedisClient; redis: RedisClient },
   logger: Logger,
   id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  lockDurationMs?: number,
 ): RegionRunner {
   return new RegionRunner({
     config,
@@ -36,5 +37,6 @@ export function createRunner(
     isAllowed: compileAllowList(config.allow),
     nextId: nextAttemptId,
     logger,
+    ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
   });
 }

@@ -101,6 +101,8 @@ export class RegionRunner {
       throw new RangeError(`region "${region}" is not in ${config.file} (regions: ${config.regions.join(', ')})`);
     }
     this.worker = new Worker(probeQueueName(region), (job) => this.process(job), {
+      // Stored on each job it takes (`processedBy`): who was probing when something went wrong.
+      name: this.options.runnerId,
       connection: this.options.connection,
       prefix: config.prefix,
       concurrency: this.options.jobConcurrency ?? 64,
@@ -140,8 +142,7 @@ export class RegionRunner {
       throw new UnrecoverableError(`SYNACK_ERR_BAD_MESSAGE: ${reason}`);
     }
     const jobId = (job.id ?? `${job.name}-${job.timestamp}`).replace(/:/g, '-');
-    // A scheduled job's slot is when BullMQ made it due: creation time plus its delay.
-    const dueAtMs = parsed.data.origin === 'scheduled' ? job.timestamp + (job.delay ?? 0) : job.timestamp;
+    const dueAtMs = parsed.data.origin === 'scheduled' ? scheduledAtMs(job) : job.timestamp;
     const count = await runProbeJob(parsed.data as ProbeJob, jobId, dueAtMs, this.deps(), (item) => this.emit(item));
     await this.sink.flush();
     // The on-demand caller waits for one "done" per region: all of this job's results are there.
@@ -236,6 +237,16 @@ export class RegionRunner {
       this.options.logger.warn({ err: (error as Error).message }, 'heartbeat failed; retrying');
     }
   }
+}
+
+/**
+ * When a scheduled job was due. Job Scheduler iterations have the id `repeat:<id>:<millis>`,
+ * `millis` being the slot's time exactly; the creation time plus the delay is only close to it
+ * (BullMQ takes "now" twice), so it is the fallback for jobs added some other way.
+ */
+export function scheduledAtMs(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): number {
+  const match = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
+  return match ? Number(match[1]) : job.timestamp + (job.delay ?? 0);
 }
 
 function sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
