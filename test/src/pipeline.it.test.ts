@@ -82,6 +82,8 @@ targets:
     expect(rows.filter((r) => r.target === 'closed').map((r) => [r.region, r.lastOutcome, r.successRatio5m])).toEqual([
       ['r1', 'refused', 0],
     ]);
+    // Every region's attempts count on their own: nothing in normal operation is a duplicate.
+    expect(api.handle.consumer.stats.duplicates).toBe(0);
     const attempts = (
       await api.get<{ attempts: (AttemptRecord & { dueAtMs: number; region: string })[] }>(
         '/v1/attempts?target=open&region=r2&limit=5',

@@ -170,6 +170,7 @@ export class RegionRunner {
 
   private deps(): ProbeJobDeps {
     return {
+      region: this.options.region,
       now: Date.now,
       sleepUntil,
       resolve: this.options.resolve,

@@ -16,6 +16,7 @@ function setup(overrides: Partial<ProbeJobDeps> = {}) {
   let clock = T0;
   let ids = 0;
   const deps: ProbeJobDeps = {
+    region: 'eu-west',
     now: () => clock,
     sleepUntil: async (at) => {
       slept.push(at);
@@ -68,9 +69,9 @@ describe('runProbeJob', () => {
     ]);
     const ids = items.map((i) => i.resultId).sort();
     expect(ids).toEqual([
-      'repeat-i10000-s3-1|a|connect|10.0.0.1|80',
-      'repeat-i10000-s3-1|b|connect|10.0.0.2|443',
-      'repeat-i10000-s3-1|b|syn|10.0.0.2|443',
+      'eu-west|repeat-i10000-s3-1|a|connect|10.0.0.1|80',
+      'eu-west|repeat-i10000-s3-1|b|connect|10.0.0.2|443',
+      'eu-west|repeat-i10000-s3-1|b|syn|10.0.0.2|443',
     ]);
     expect(items.find((i) => i.record.target.name === 'a')?.dueAtMs).toBe(T0 + 5);
   });

@@ -13,6 +13,8 @@ export type Resolution = { ok: true; addresses: ProbeTarget[] } | { ok: false; f
 
 /** What running a probe job needs; everything with I/O or time is injected. */
 export type ProbeJobDeps = {
+  /** The region this runner probes from (part of every result's idempotency key). */
+  region: string;
   /** Wall clock, epoch ms. */
   now: () => number;
   /** Resolves once `epochMs` is reached (at once when past) or `signal` aborts. */
@@ -46,7 +48,14 @@ export async function runProbeJob(
   const report = (targetDueAtMs: number, record: AttemptRecord) => {
     emitted++;
     const item: ResultItem = {
-      resultId: resultId(jobId, record.target.name, record.kind, record.target.address, record.target.port),
+      resultId: resultId(
+        deps.region,
+        jobId,
+        record.target.name,
+        record.kind,
+        record.target.address,
+        record.target.port,
+      ),
       jobId,
       dueAtMs: targetDueAtMs,
       role: 'target',

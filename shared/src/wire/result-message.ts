@@ -38,9 +38,18 @@ export type ResultItem = Omit<z.infer<typeof resultItemSchema>, 'record'> & { re
 export type ResultBatch = Omit<z.infer<typeof resultBatchSchema>, 'items'> & { items: ResultItem[] };
 
 /**
- * The idempotency key of an attempt: derived from the job, the target, the kind and the address,
- * so the same attempt made again by a second runner (after the first died mid-job) is counted once.
+ * The idempotency key of an attempt: derived from the region, the job, the target, the kind and
+ * the address, so the same attempt made again by a second runner (after the first died mid-job)
+ * is counted once. The region is part of it because every region's queue runs the same Job
+ * Schedulers, whose iterations have the same ids.
  */
-export function resultId(jobId: string, targetName: string, kind: string, address: string, port: number): string {
-  return `${jobId}|${targetName}|${kind}|${address}|${port}`;
+export function resultId(
+  region: string,
+  jobId: string,
+  targetName: string,
+  kind: string,
+  address: string,
+  port: number,
+): string {
+  return `${region}|${jobId}|${targetName}|${kind}|${address}|${port}`;
 }

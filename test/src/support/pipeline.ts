@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { connectRedis, type RedisClient } from '@synack/cli/redis-connect';
 import { startCollector } from '@synack/collector/main';
 import { probeConnect } from '@synack/runners/connect/connect-prober';
 import { SourceResolver } from '@synack/runners/net/source-address';
@@ -10,14 +11,17 @@ import { SchedulerService } from '@synack/scheduler/scheduler-service';
 import { compileAllowList } from '@synack/shared/allow-list';
 import { parseConfig } from '@synack/shared/config/parse-config';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 
 export const silent = pino({ level: process.env.SYNACK_TEST_LOG ?? 'silent' });
 
-/** A config from YAML text, with a fresh key prefix so tests never see each other's keys. */
-export function testConfig(yaml: string, redisUrl: string): SynackConfig {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
+/**
+ * A config from YAML text, with a fresh key prefix so tests never see each other's keys (inside a
+ * hash tag when `tagged`, as Redis Cluster needs).
+ */
+export function testConfig(yaml: string, redisUrl: string, tagged = false): SynackConfig {
+  const id = `t${randomBytes(4).toString('hex')}`;
+  const prefix = tagged ? `"{${id}}"` : id;
   const result = parseConfig(`redis: ${redisUrl}\nprefix: ${prefix}\n${yaml}`, 'test.yaml', {});
   if (!result.ok) throw new Error(result.issues.map((i) => `${i.line}: ${i.path}: ${i.message}`).join('\n'));
   return result.config;
@@ -37,9 +41,10 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-export function redisPair(url: string): { connection: Redis; redis: Redis } {
-  const connection = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, retryStrategy: () => 100 });
+/** Clients the way the CLI makes them (a `redis-cluster://` URL gives Cluster clients). */
+export function redisPair(url: string): { connection: RedisClient; redis: RedisClient } {
+  const connection = connectRedis(url, 'test-bullmq', true);
+  const redis = connectRedis(url, 'test', false);
   connection.on('error', () => {});
   redis.on('error', () => {});
   return { connection, redis };
