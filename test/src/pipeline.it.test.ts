@@ -31,6 +31,9 @@ describe('scheduled probing through Redis: scheduler, two regions of runners, co
 allow:
   - { cidr: 127.0.0.0/8, ports: "1-65535" }
 defaults: { probes: [connect], interval: 1s, timeout: 500ms }
+runner:
+  control: { address: 127.0.0.1, port: ${open.port}, interval: 1s }
+  controls: { r2: { address: 127.0.0.1, port: ${closed}, interval: 1s } }
 targets:
   - { name: open, address: 127.0.0.1, port: ${open.port} }
   - { name: closed, address: 127.0.0.1, port: ${closed}, regions: [r1], interval: 4s, failing_interval: 1s }
@@ -104,8 +107,19 @@ targets:
       20_000,
       'both r1 runners to take jobs',
     );
-    const live = (await api.get<{ runners: { id: string; region: string; rawSyn: boolean }[] }>('/v1/runners')).runners;
-    expect(live.map((r) => `${r.region}/${r.id}`)).toEqual(['r1/r1-a', 'r1/r1-b', 'r2/r2-a']);
+    type Live = { id: string; region: string; control: { ok: boolean; outcome: string } | null };
+    const live = async () => (await api.get<{ runners: Live[] }>('/v1/runners')).runners;
+    // Each runner checks itself against its region's control target: r2's is down on purpose.
+    await waitForAsync(
+      async () => (await live()).every((r) => r.control !== null),
+      10_000,
+      'control results in heartbeats',
+    );
+    expect((await live()).map((r) => [`${r.region}/${r.id}`, r.control?.ok, r.control?.outcome])).toEqual([
+      ['r1/r1-a', true, 'established'],
+      ['r1/r1-b', true, 'established'],
+      ['r2/r2-a', false, 'refused'],
+    ]);
   });
 
   it('probes a failing target faster until it recovers', async () => {
