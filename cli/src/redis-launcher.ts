@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 /** Whether something answers PING at `url` within `timeoutMs`. */
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
   const target = parseRedisUrl(url);
-  if (target.kind !== 'single') return true; // a cluster is never ours to start
+  if (target.kind !== 'single') return true; // a cluster or a Sentinel setup is never ours to start
   const { kind: _kind, ...options } = target;
   const client = new Redis({
     ...options,

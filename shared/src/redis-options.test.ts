@@ -27,6 +27,19 @@ describe('parseRedisUrl', () => {
     });
   });
 
+  it('reads Sentinel lists with the master name', () => {
+    expect(parseRedisUrl('redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2:26380/mymaster/3')).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+      ],
+      name: 'mymaster',
+      password: 'pw',
+      db: 3,
+    });
+  });
+
   it('refuses other schemes', () => {
     expect(() => parseRedisUrl('http://x')).toThrow(TypeError);
   });

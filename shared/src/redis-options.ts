@@ -16,22 +16,44 @@ export type RedisTarget =
       username?: string;
       password?: string;
       tls?: Record<string, never>;
+    }
+  | {
+      kind: 'sentinel';
+      sentinels: { host: string; port: number }[];
+      /** The master's name, as the Sentinels know it. */
+      name: string;
+      username?: string;
+      password?: string;
+      db?: number;
     };
 
 /**
- * Parses `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), `unix:///path/redis.sock`
- * and `redis-cluster://host:port,host:port` (seed nodes of a Redis Cluster). Pure; throws
- * `TypeError` for anything else (the config schema has already refused those).
+ * Parses `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), `unix:///path/redis.sock`,
+ * `redis-cluster://host:port,host:port` (seed nodes of a Redis Cluster) and
+ * `redis-sentinel://[user:pass@]host:port,host:port/mastername[/db]` (Sentinels, and the name of
+ * the master they watch; the password is the master's). Pure; throws `TypeError` for anything
+ * else (the config schema has already refused those).
  */
 export function parseRedisUrl(url: string): RedisTarget {
   if (url.startsWith('unix://')) return { kind: 'single', path: decodeURIComponent(url.slice('unix://'.length)) };
+  const sentinel = /^redis-sentinel:\/\/(?:([^@]*)@)?([^/]+)\/([^/]+)(?:\/(\d+))?$/.exec(url);
+  if (sentinel) {
+    return {
+      kind: 'sentinel',
+      sentinels: nodeList(sentinel[2] ?? ''),
+      name: decodeURIComponent(sentinel[3] ?? ''),
+      ...credentials(sentinel[1]),
+      ...(sentinel[4] ? { db: Number(sentinel[4]) } : {}),
+    };
+  }
   const cluster = /^redis-cluster(s?):\/\/(?:([^@]*)@)?(.+)$/.exec(url);
   if (cluster) {
-    const nodes = (cluster[3] ?? '').split(',').map((node) => {
-      const parsed = new URL(`redis://${node}`);
-      return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || 6379) };
-    });
-    return { kind: 'cluster', nodes, ...credentials(cluster[2]), ...(cluster[1] ? { tls: {} } : {}) };
+    return {
+      kind: 'cluster',
+      nodes: nodeList(cluster[3] ?? ''),
+      ...credentials(cluster[2]),
+      ...(cluster[1] ? { tls: {} } : {}),
+    };
   }
   const parsed = new URL(url);
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
@@ -46,6 +68,13 @@ export function parseRedisUrl(url: string): RedisTarget {
     ...(db !== undefined && Number.isInteger(db) ? { db } : {}),
     ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
   };
+}
+
+function nodeList(text: string): { host: string; port: number }[] {
+  return text.split(',').map((node) => {
+    const parsed = new URL(`redis://${node}`);
+    return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || 6379) };
+  });
 }
 
 function credentials(userinfo: string | undefined): { username?: string; password?: string } {

@@ -8,6 +8,10 @@ describe('checkRedis', () => {
     ['unix:///run/redis.sock', 'unix:///run/redis.sock'],
     ['/run/redis.sock', 'unix:///run/redis.sock'],
     ['redis-cluster://:pw@10.0.0.1:7000,10.0.0.2:7001', 'redis-cluster://:pw@10.0.0.1:7000,10.0.0.2:7001'],
+    [
+      'redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster',
+      'redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster',
+    ],
   ])('accepts %s', (input, url) => {
     expect(checkRedis(input)).toEqual({ ok: true, value: url });
   });
@@ -15,16 +19,23 @@ describe('checkRedis', () => {
   it.each([
     [
       'http://user:secret@redis:6379',
-      'expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path',
+      'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path',
     ],
-    ['run/redis.sock', 'expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path'],
+    [
+      'run/redis.sock',
+      'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path',
+    ],
     ['unix://run/redis.sock', 'a unix:// URL needs an absolute path: unix:///run/redis.sock'],
     ['redis-cluster://10.0.0.1:7000,', 'a redis-cluster:// URL lists seed nodes as host:port,host:port'],
+    ['redis-sentinel://10.0.0.1:26379,/mymaster', 'a redis-sentinel:// URL is host:port,host:port/mastername'],
     [
       'redis://',
-      'expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path; this one has no host',
+      'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path; this one has no host',
     ],
-    [6379, 'expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path, got 6379'],
+    [
+      6379,
+      'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path, got 6379',
+    ],
   ])('rejects %s without echoing it', (input, message) => {
     expect(checkRedis(input)).toEqual({ ok: false, message });
   });

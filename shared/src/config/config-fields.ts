@@ -122,15 +122,21 @@ export function checkPortRanges(input: unknown): Checked<[number, number][]> {
   return typeof ranges === 'string' ? fail(ranges) : ok(ranges);
 }
 
-const REDIS_HINT = 'expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path';
+const REDIS_HINT = 'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path';
 
 /**
  * A Redis location: `redis://`, `rediss://` or `unix://` URL, `redis-cluster://host:port,…`
- * (seed nodes of a Redis Cluster), or an absolute socket path, which becomes `unix:///path`.
+ * (seed nodes of a Redis Cluster), `redis-sentinel://host:port,…/master`, or an absolute socket path, which becomes `unix:///path`.
  * Messages never echo the value: it may hold a password.
  */
 export function checkRedis(input: unknown): Checked<string> {
   if (typeof input !== 'string') return fail(`${REDIS_HINT}, got ${describeValue(input)}`);
+  const sentinel = /^redis-sentinel:\/\/(?:[^@/]*@)?([^/@]+)\/([^/]+)(?:\/\d+)?$/.exec(input);
+  if (sentinel) {
+    const nodes = (sentinel[1] ?? '').split(',');
+    const bad = nodes.some((node) => !URL.canParse(`redis://${node}`) || new URL(`redis://${node}`).hostname === '');
+    return bad ? fail('a redis-sentinel:// URL is host:port,host:port/mastername') : ok(input);
+  }
   const cluster = /^redis-clusters?:\/\/(?:[^@/]*@)?([^/@]+)$/.exec(input);
   if (cluster) {
     const nodes = (cluster[1] ?? '').split(',');

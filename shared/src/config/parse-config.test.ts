@@ -184,7 +184,7 @@ describe('parseConfig', () => {
     expect(rest).toEqual([]);
     expect(issue).toMatchObject({ file: 'environment', line: 0, path: 'SYNACK_REDIS_URL' });
     expect(formatConfigIssue(issue as ConfigIssue)).toBe(
-      'environment SYNACK_REDIS_URL: expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path',
+      'environment SYNACK_REDIS_URL: expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path',
     );
   });
 
@@ -233,7 +233,7 @@ runner:
       '22:5 targets[3].name: required',
       '22:14 targets[3].address: bad target "224.0.0.1": 224.0.0.1 is a multicast address, not a host to probe',
       '24:14 targets[3].timeout: timeout 5s is longer than the interval 2s',
-      '26:8 redis: expected a redis://, rediss://, redis-cluster:// or unix:// URL, or an absolute socket path',
+      '26:8 redis: expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path',
       '28:15 runner.controls.ap-south: region "ap-south" is not declared in regions',
     ]);
   });

@@ -3,6 +3,7 @@ import type { TargetStatus } from '@synack/collector/api/target-status';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collector, connectRunner, listener, scheduler, testConfig } from './support/pipeline.ts';
 import { startRedisCluster, type TestCluster } from './support/redis-cluster.ts';
+import { startRedisSentinel } from './support/redis-sentinel.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 // A three-master Redis Cluster started here with redis-server: BullMQ queues, the ingest and
@@ -60,5 +61,46 @@ targets:
     );
     const { runners } = await api.get<{ runners: { id: string }[] }>('/v1/runners');
     expect(runners.map((r) => r.id)).toEqual(['a', 'b']);
+  });
+});
+
+// Through a Sentinel: clients ask it where the master is, as they would after a fail-over.
+describe('through Redis Sentinel', () => {
+  it('schedules, probes and ingests with a redis-sentinel:// URL', async () => {
+    const sentinel = await startRedisSentinel();
+    const open = await listener();
+    const stops: (() => Promise<void>)[] = [];
+    try {
+      const config = testConfig(
+        `regions: [r1]
+allow:
+  - { cidr: 127.0.0.0/8, ports: "1-65535" }
+defaults: { probes: [connect], interval: 1s, timeout: 500ms }
+targets:
+  - { name: open, address: 127.0.0.1, port: ${open.port} }
+`,
+        sentinel.url,
+      );
+      const s = scheduler(config);
+      s.service.start();
+      stops.push(s.stop);
+      const r = connectRunner(config, 'r1', 'a');
+      r.runner.start();
+      stops.push(r.stop);
+      const api = await collector(config);
+      stops.push(api.stop);
+      await waitForAsync(
+        async () => {
+          const { targets } = await api.get<{ targets: TargetStatus[] }>('/v1/targets');
+          return targets.some((t) => t.attempts5m >= 2 && t.lastOutcome === 'established');
+        },
+        20_000,
+        'two rounds through the Sentinel-found master',
+      );
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+      open.server.close();
+      await sentinel.cleanup();
+    }
   });
 });
