@@ -122,7 +122,8 @@ export function checkPortRanges(input: unknown): Checked<[number, number][]> {
   return typeof ranges === 'string' ? fail(ranges) : ok(ranges);
 }
 
-const REDIS_HINT = 'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path';
+const REDIS_HINT =
+  'expected a redis://, rediss://, redis-cluster://, redis-sentinel:// or unix:// URL, or an absolute socket path';
 
 /**
  * A Redis location: `redis://`, `rediss://` or `unix://` URL, `redis-cluster://host:port,…`
