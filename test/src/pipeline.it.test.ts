@@ -17,6 +17,7 @@ describe('scheduled probing through Redis: scheduler, two regions of runners, co
   let client: Redis;
   const stops: (() => Promise<void>)[] = [];
   let api: Awaited<ReturnType<typeof collector>>;
+  let api2: Awaited<ReturnType<typeof collector>>;
   let r1a: ReturnType<typeof connectRunner>;
   let r1b: ReturnType<typeof connectRunner>;
   let r2a: ReturnType<typeof connectRunner>;
@@ -52,6 +53,9 @@ targets:
     }
     api = await collector(config);
     stops.push(api.stop);
+    // A second collector beside it: they share the results queue and the store.
+    api2 = await collector(config);
+    stops.push(api2.stop);
   });
 
   afterAll(async () => {
@@ -61,6 +65,7 @@ targets:
     await redis?.cleanup();
   });
 
+  const outcomesOf = (body: { targets: TargetStatus[] }) => body.targets.map((t) => [t.target, t.region, t.kind]);
   const targets = async () => (await api.get<{ targets: TargetStatus[] }>('/v1/targets')).targets;
 
   it('probes every target in its regions on schedule, and the API shows outcomes per region', async () => {
@@ -86,7 +91,16 @@ targets:
       ['r1', 'refused', 0],
     ]);
     // Every region's attempts count on their own: nothing in normal operation is a duplicate.
-    expect(api.handle.consumer.stats.duplicates).toBe(0);
+    await waitForAsync(
+      async () => api.handle.consumer.stats.ingested > 0 && api2.handle.consumer.stats.ingested > 0,
+      10_000,
+      'both collectors to ingest',
+    );
+    expect(api.handle.consumer.stats.duplicates + api2.handle.consumer.stats.duplicates).toBe(0);
+    // Either one serves the same view.
+    expect(outcomesOf(await api2.get<{ targets: TargetStatus[] }>('/v1/targets'))).toEqual(
+      outcomesOf(await api.get<{ targets: TargetStatus[] }>('/v1/targets')),
+    );
     const attempts = (
       await api.get<{ attempts: (AttemptRecord & { dueAtMs: number; region: string })[] }>(
         '/v1/attempts?target=open&region=r2&limit=5',
@@ -215,14 +229,18 @@ targets:
         10_000,
         'the runner to refuse the malformed job',
       );
-      const stats = api.handle.consumer.stats;
+      // Either collector may take them: count over both.
+      const both = () => [api, api2].map((a) => a.handle.consumer.stats);
+      const rejected = (reason: 'bad_record' | 'unknown_region') =>
+        both().reduce((n, s) => n + (s.rejected[reason] ?? 0), 0);
+      const ingested = () => both().reduce((n, s) => n + s.ingested, 0);
       await waitForAsync(
-        async () => (stats.rejected.bad_record ?? 0) >= 1 && (stats.rejected.unknown_region ?? 0) >= 1,
+        async () => rejected('bad_record') >= 1 && rejected('unknown_region') >= 1,
         10_000,
-        'the collector to reject both',
+        'the collectors to reject both',
       );
-      const ingested = stats.ingested;
-      await waitForAsync(async () => api.handle.consumer.stats.ingested > ingested, 10_000, 'ingest to go on');
+      const before = ingested();
+      await waitForAsync(async () => ingested() > before, 10_000, 'ingest to go on');
     } finally {
       await probeQueue.close();
       await results.close();
