@@ -239,8 +239,8 @@ targets:
         10_000,
         'the collectors to reject both',
       );
-      const before = ingested();
-      await waitForAsync(async () => ingested() > before, 10_000, 'ingest to go on');
+      const ingestedBefore = ingested();
+      await waitForAsync(async () => ingested() > ingestedBefore, 10_000, 'ingest to go on');
     } finally {
       await probeQueue.close();
       await results.close();

@@ -34,10 +34,10 @@ const targets = Number(values.targets);
 const intervalMs = Number(values['interval-ms']);
 const durationMs = Number(values.duration) * 1000;
 const pids = parsePids(values.pids);
-const heapFiles = parsePids(values['heap-files'].replace(/=([^,]+)/g, '=1')).map(([name], i) => [
-  name,
-  values['heap-files'].split(',')[i]?.split('=')[1] as string,
-]);
+const heapFiles = values['heap-files']
+  .split(',')
+  .filter(Boolean)
+  .map((pair) => pair.split('=') as [string, string]);
 const redis = new Redis({ port: Number(values['redis-port']), host: '127.0.0.1', lazyConnect: true });
 await redis.connect();
 
@@ -154,7 +154,7 @@ const processes = Object.fromEntries(
 const heaps = Object.fromEntries(
   heapFiles.map(([name, file]) => {
     try {
-      return [name, JSON.parse(readFileSync(file as string, 'utf8'))];
+      return [name, JSON.parse(readFileSync(file, 'utf8'))];
     } catch {
       return [name, null];
     }
