@@ -1,6 +1,6 @@
 import type { SynackConfig, TargetConfig } from '@synack/shared/config/synack-config';
 import { describe, expect, it } from 'vitest';
-import { desiredSchedule, SLOT_MS } from './desired-schedule.ts';
+import { desiredSchedule, LEAD_MS, SLOT_MS } from './desired-schedule.ts';
 import { targetOffsetMs } from './target-offset.ts';
 
 const target = (name: string, over: Partial<TargetConfig> = {}): TargetConfig => ({
@@ -54,10 +54,11 @@ describe('desiredSchedule', () => {
     for (const slot of slots) {
       expect(slot.schedulerId).toMatch(/^i10000-s\d+$/);
       expect(slot.schedulerId).not.toContain(':');
-      const slotStart = slot.offsetMs % slot.everyMs;
+      // Released LEAD_MS early; each target due at its own offset in the interval.
       for (const t of slot.job.targets) {
-        expect(slotStart + t.atMs).toBe(targetOffsetMs(t.name, 10_000));
-        expect(t.atMs).toBeLessThan(SLOT_MS);
+        expect((slot.offsetMs + t.atMs) % slot.everyMs).toBe(targetOffsetMs(t.name, 10_000));
+        expect(t.atMs).toBeGreaterThanOrEqual(LEAD_MS);
+        expect(t.atMs).toBeLessThan(LEAD_MS + SLOT_MS);
       }
     }
     expect(desiredSchedule(config(targets), new Set())).toEqual(slots);

@@ -16,11 +16,18 @@ export type DesiredSlot = {
 export const SLOT_MS = 100;
 
 /**
+ * How long before its slot a job is released. BullMQ promotes a delayed job some tens of ms
+ * late under load; released early, the runner waits for each target's own due time instead, so
+ * the probe starts on time.
+ */
+export const LEAD_MS = 300;
+
+/**
  * The schedule the configuration asks for, as Job Schedulers per region. Pure.
  *
  * Targets are grouped by (region, interval, 100 ms slot of their offset): 10,000 targets at 10 s
- * are 100 schedulers per region, each job carrying the targets of its slot and when each is due
- * (`atMs`), which the runner honours. A target in `failing` is probed at its failing interval
+ * are 100 schedulers per region, each job released `LEAD_MS` before its slot and carrying the
+ * targets of its slot with when each is due (`atMs` after the release), which the runner honours. A target in `failing` is probed at its failing interval
  * instead, in every region, until it recovers.
  */
 export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<string>): DesiredSlot[] {
@@ -36,18 +43,19 @@ export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<strin
       const key = `${region} ${schedulerId}`;
       let desired = slots.get(key);
       if (!desired) {
+        const release = (((slot * SLOT_MS - LEAD_MS) % everyMs) + everyMs) % everyMs;
         desired = {
           region,
           schedulerId,
           everyMs,
           // BullMQ reads an offset of 0 as "none" and then keeps whatever phase `now` has: a full
           // interval is the same phase as 0.
-          offsetMs: slot === 0 ? everyMs : slot * SLOT_MS,
+          offsetMs: release === 0 ? everyMs : release,
           job: { v: PROBE_JOB_VERSION, origin: 'scheduled', targets: [] },
         };
         slots.set(key, desired);
       }
-      desired.job.targets.push({ ...jobTargetOf(target), atMs: offset - slot * SLOT_MS });
+      desired.job.targets.push({ ...jobTargetOf(target), atMs: LEAD_MS + offset - slot * SLOT_MS });
     }
   }
   const out = [...slots.values()];

@@ -34,7 +34,7 @@ export type RegionRunnerOptions = {
   isAllowed: (address: string, port: number) => boolean;
   nextId: () => string;
   logger: Logger;
-  /** Probe jobs worked on at once (each may hold many targets). Default 64. */
+  /** Probe jobs worked on at once (each may hold many targets, and waits for their due times). Default 256. */
   jobConcurrency?: number;
   /** BullMQ lock: a job whose runner died is taken over after about this. Default 15 s. */
   lockDurationMs?: number;
@@ -105,7 +105,7 @@ export class RegionRunner {
       name: this.options.runnerId,
       connection: this.options.connection,
       prefix: config.prefix,
-      concurrency: this.options.jobConcurrency ?? 64,
+      concurrency: this.options.jobConcurrency ?? 256,
       lockDuration: this.options.lockDurationMs ?? 15_000,
       stalledInterval: Math.max(1000, Math.floor((this.options.lockDurationMs ?? 15_000) / 3)),
       maxStalledCount: 3,
