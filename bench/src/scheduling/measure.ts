@@ -94,6 +94,10 @@ const persistence = parseInfo(await redis.info('persistence'));
 // Each list is newest first; the newest 12 cover the window and the wait after it at 10 s.
 const lateness: number[] = [];
 const byRegion = new Map<string, number[]>(regions.map((r) => [r, []]));
+// Where in its 100 ms slot the target was due (dueAtMs % 100: slots start on multiples of 100 ms):
+// a job picked up late makes the targets at the start of its slot late, and not the others.
+const AT_BANDS = [0, 10, 25, 50, 100];
+const byAtMs = AT_BANDS.slice(1).map((): number[] => []);
 const outcomes: Record<string, number> = {};
 const seen = new Set<string>();
 let duplicates = 0;
@@ -115,7 +119,7 @@ for (let at = 0; at < keys.length; at += 500) {
         outcome: string;
         target: { name: string };
       };
-      if (r.dueAtMs < t0 || r.dueAtMs >= t1) continue;
+      if (r.dueAtMs < t0 || r.dueAtMs >= t0 + durationMs) continue;
       const id = `${r.target.name} ${r.region} ${r.dueAtMs}`;
       if (seen.has(id)) {
         duplicates++;
@@ -125,6 +129,7 @@ for (let at = 0; at < keys.length; at += 500) {
       const late = Date.parse(r.startedAt) - r.dueAtMs;
       lateness.push(late);
       byRegion.get(r.region)?.push(late);
+      byAtMs[AT_BANDS.findIndex((edge) => r.dueAtMs % 100 < edge) - 1]?.push(late);
       outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
     }
   }
@@ -142,24 +147,95 @@ const stats = (list: number[]) => {
     over100Ms: sorted.filter((x) => x > 100).length,
   };
 };
+function histogram(list: number[]): Record<string, number> {
+  const edges = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
+  const out: Record<string, number> = {};
+  for (const x of list) {
+    const i = edges.findIndex((edge) => x < edge);
+    const label =
+      i === 0 ? '<0' : i < 0 ? `>=${edges[edges.length - 1]}` : `${edges[i - 1]}-${(edges[i] as number) - 1}`;
+    out[label] = (out[label] ?? 0) + 1;
+  }
+  return out;
+}
+// The window is a whole number of intervals: every series is due exactly that many times in it.
 const expected = targets * regions.length * Math.round(durationMs / intervalMs);
 const processes = Object.fromEntries(
   pids.map(([name]) => {
     const a = startProcs[name];
     const b = endProcs[name];
     if (!a || !b) throw new Error(`no sample for ${name}`);
-    return [name, { cpuCores: +((b.cpuSeconds - a.cpuSeconds) / wallS).toFixed(3), rssMiB: b.rssMiB, hwmMiB: b.hwmMiB }];
+    return [
+      name,
+      { cpuCores: +((b.cpuSeconds - a.cpuSeconds) / wallS).toFixed(3), rssMiB: b.rssMiB, hwmMiB: b.hwmMiB },
+    ];
   }),
 );
+// Heap over the whole run and within the window: the window's lowest heapUsed is about the live
+// heap (what is left after a major GC); the highest, that plus the garbage between two of them.
 const heaps = Object.fromEntries(
   heapFiles.map(([name, file]) => {
+    let samples: number[][];
     try {
-      return [name, JSON.parse(readFileSync(file, 'utf8'))];
+      samples = (JSON.parse(readFileSync(file, 'utf8')) as { samples: number[][] }).samples;
     } catch {
       return [name, null];
     }
+    const inWindow = samples.filter(([at]) => (at as number) >= t0 && (at as number) < t1);
+    const col = (rows: number[][], i: number) => rows.map((row) => row[i] as number);
+    const maxAt = samples.reduce((best, row) => ((row[1] as number) > (best[1] as number) ? row : best), [0, 0]);
+    return [
+      name,
+      {
+        rssMaxMiB: Math.max(...col(samples, 1)),
+        rssMaxSecondsAfterStart: Math.round(((maxAt[0] as number) - (samples[0]?.[0] as number)) / 1000),
+        heapUsedMaxMiB: Math.max(...col(samples, 2)),
+        window: {
+          rssMinMiB: Math.min(...col(inWindow, 1)),
+          rssMaxMiB: Math.max(...col(inWindow, 1)),
+          heapUsedMinMiB: Math.min(...col(inWindow, 2)),
+          heapUsedMaxMiB: Math.max(...col(inWindow, 2)),
+          heapTotalMaxMiB: Math.max(...col(inWindow, 3)),
+          externalMaxMiB: Math.max(...col(inWindow, 4)),
+        },
+      },
+    ];
   }),
 );
+// What the store's memory is made of: every key counted by kind (one SCAN pass, after the
+// window), and MEMORY USAGE of the first 50 of each kind times the count.
+const dbsize = await redis.dbsize();
+const kindOf = (key: string) => {
+  const end = key.indexOf(':', prefix.length + 1);
+  return key.slice(prefix.length + 1, end < 0 ? undefined : end);
+};
+const counted = new Map<string, { keys: number; sample: string[] }>();
+let cursor = '0';
+for (let calls = 0; calls < 10_000; calls++) {
+  const [next, batch] = await redis.scan(cursor, 'COUNT', 10_000);
+  for (const key of batch) {
+    const kind = key.startsWith(`${prefix}:`) ? kindOf(key) : '(other)';
+    const entry = counted.get(kind) ?? { keys: 0, sample: [] };
+    entry.keys++;
+    if (entry.sample.length < 50) entry.sample.push(key);
+    counted.set(kind, entry);
+  }
+  cursor = next;
+  if (cursor === '0') break;
+}
+const KIND_NAMES: Record<string, string> = {
+  m: 'minute rings',
+  h: 'hour rings',
+  l: 'history lists',
+  id: 'attempt ids',
+  s: 'latest state',
+};
+const keyMemory: Record<string, { keys: number; bytesPerKey: number; totalMiB: number }> = {};
+for (const [kind, { keys, sample }] of [...counted].sort((a, b) => b[1].keys - a[1].keys)) {
+  const sizes = await Promise.all(sample.map((key) => redis.memory('USAGE', key)));
+  const bytesPerKey = Math.round(sizes.reduce((a: number, b) => a + Number(b ?? 0), 0) / sample.length);
+  keyMemory[KIND_NAMES[kind] ?? kind] = { keys, bytesPerKey, totalMiB: round1((keys * bytesPerKey) / 1048576) };
+}
 const result = {
   ...JSON.parse(values.meta),
   targets,
@@ -169,6 +245,10 @@ const result = {
   windowSeconds: round1(wallS),
   attemptsDueInWindow: { expected, found: lateness.length, missing: expected - lateness.length, duplicates },
   lateness: stats(lateness),
+  latenessByAtMsInSlot: Object.fromEntries(
+    byAtMs.map((list, i) => [`${AT_BANDS[i]}-${(AT_BANDS[i + 1] as number) - 1}ms`, stats(list)]),
+  ),
+  latenessHistogram: histogram(lateness),
   latenessByRegion: Object.fromEntries([...byRegion].map(([region, list]) => [region, stats(list)])),
   outcomes,
   ingestedPerSecond: Math.round((endIngested - startIngested) / wallS),
@@ -177,10 +257,12 @@ const result = {
     usedMemoryMiB: round1(Number(memory.used_memory) / 1048576),
     usedMemoryPeakMiB: round1(Number(memory.used_memory_peak) / 1048576),
     aofMiB: round1(Number(persistence.aof_current_size ?? 0) / 1048576),
+    keys: dbsize,
+    byKind: keyMemory,
   },
   queueDepth: depth,
   processes,
-  runnerHeaps: heaps,
+  heaps,
 };
 await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -27,8 +27,13 @@ if (values.phase !== 'creation' && values.phase !== 'boundary') throw new RangeE
 const count = Number(values.schedulers);
 const everyMs = Number(values['every-ms']);
 const durationMs = Number(values.duration) * 1000;
-const connection = () =>
-  new Redis({ port: Number(values['redis-port']), host: '127.0.0.1', maxRetriesPerRequest: null });
+// BullMQ leaves connections it was given open on close(): each is kept to be disconnected.
+const clients: Redis[] = [];
+const connection = () => {
+  const client = new Redis({ port: Number(values['redis-port']), host: '127.0.0.1', maxRetriesPerRequest: null });
+  clients.push(client);
+  return client;
+};
 const prefix = 'plain';
 const name = `every-${values.phase}`;
 const queue = new Queue(name, { connection: connection(), prefix });
@@ -86,7 +91,7 @@ await worker.close();
 const memory = parseInfo(await admin.info('memory'));
 await queue.obliterate({ force: true }).catch(() => {});
 await queue.close();
-admin.disconnect();
+for (const client of clients) client.disconnect();
 
 const sorted = Float64Array.from(lateness).sort();
 const result = {
@@ -106,7 +111,10 @@ const result = {
     maxMs: sorted[sorted.length - 1] ?? null,
     over100Ms: sorted.filter((x) => x > 100).length,
   },
-  redis: { cpuCores: +((redis1 - redis0) / wallS).toFixed(3), usedMemoryMiB: round1(Number(memory.used_memory) / 1048576) },
+  redis: {
+    cpuCores: +((redis1 - redis0) / wallS).toFixed(3),
+    usedMemoryMiB: round1(Number(memory.used_memory) / 1048576),
+  },
   workerCpuCores: +((cpu1.user + cpu1.system) / 1e6 / wallS).toFixed(3),
 };
 await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);

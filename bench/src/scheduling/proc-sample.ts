@@ -15,7 +15,11 @@ export function procSample(pid: number): ProcSample {
   if (!Number.isFinite(ticks)) throw new Error(`cannot parse /proc/${pid}/stat`);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / ticksPerSecond, rssMiB: round1(kib('VmRSS') / 1024), hwmMiB: round1(kib('VmHWM') / 1024) };
+  return {
+    cpuSeconds: ticks / ticksPerSecond,
+    rssMiB: round1(kib('VmRSS') / 1024),
+    hwmMiB: round1(kib('VmHWM') / 1024),
+  };
 }
 
 /** `name=pid,name=pid` → entries. */

@@ -29,8 +29,18 @@ export async function updateFailing(
   updates: readonly { target: string; kind: string; failing: boolean }[],
 ): Promise<void> {
   if (updates.length === 0) return;
+  // Registered once per client: EVALSHA, not the script text with every batch.
+  if (!hasCommand(redis)) redis.defineCommand(COMMAND, { lua: UPDATE, numberOfKeys: 1 });
+  if (!hasCommand(redis)) throw new TypeError('synackUpdateFailing could not be defined');
   const args = updates.flatMap((u) => [u.target, u.kind, u.failing ? '1' : '0']);
-  await redis.eval(UPDATE, 1, `${prefix}:failing`, region, ...args);
+  await redis[COMMAND](`${prefix}:failing`, region, ...args);
+}
+
+const COMMAND = 'synackUpdateFailing';
+type FailingCommand = { [COMMAND]: (...args: string[]) => Promise<unknown> };
+
+function hasCommand(client: object): client is FailingCommand {
+  return typeof (client as Partial<FailingCommand>)[COMMAND] === 'function';
 }
 
 /** The failing targets and their failing `region/kind` pairs. */

@@ -251,15 +251,22 @@ export function scheduledAtMs(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): num
 }
 
 function sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
-  const waitMs = epochMs - Date.now();
-  if (waitMs <= 0 || signal?.aborted) return Promise.resolve();
+  if (Date.now() >= epochMs || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(done, waitMs);
-    function done() {
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
       resolve();
-    }
+    };
+    // Timers run on the monotonic clock and may fire a millisecond before Date.now() gets there:
+    // wait again for the rest, so no probe starts before it is due.
+    const wait = () => {
+      const left = epochMs - Date.now();
+      if (left <= 0) done();
+      else timer = setTimeout(wait, left);
+    };
     signal?.addEventListener('abort', done, { once: true });
+    wait();
   });
 }

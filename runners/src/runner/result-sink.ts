@@ -91,8 +91,12 @@ export class ResultSink {
           backoff: { type: 'exponential', delay: 1000 },
         });
         const byRequest = new Map<string, ResultItem[]>();
-        for (const item of items)
-          if (item.requestId) byRequest.set(item.requestId, [...(byRequest.get(item.requestId) ?? []), item]);
+        for (const item of items) {
+          if (!item.requestId) continue;
+          const list = byRequest.get(item.requestId);
+          if (list) list.push(item);
+          else byRequest.set(item.requestId, [item]);
+        }
         for (const [requestId, list] of byRequest) await this.options.deliverOnDemand(requestId, list);
       } catch (error) {
         this.stats.sendErrors++;
