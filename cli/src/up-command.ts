@@ -107,9 +107,9 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
   const refresh = setInterval(() => void render(), live ? refreshMs : Math.max(refreshMs, 10_000));
   const stop = async () => {
     clearInterval(refresh);
+    await render();
     await Promise.all(runners.map((runner) => runner.stop()));
     await scheduler.stop();
-    await render();
     await collector.stop();
     for (const client of clients) client.disconnect();
     await launched?.stop();
