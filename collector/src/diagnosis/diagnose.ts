@@ -1,0 +1,357 @@
+import type { AddressFamily } from '@synack/shared/address-family';
+import { type Diagnosis, type EvidenceFact, Verdict } from '@synack/shared/verdict';
+import type { DiagnosisInput, ObservedAttempt } from './diagnosis-input.ts';
+
+type Failure = 'silent' | 'rst' | 'icmp' | 'local';
+/** A region × family pair, with how its latest attempts ended. */
+type Group = { region: string; family: AddressFamily; failure: Failure | null; attempts: ObservedAttempt[] };
+
+const ANSWERED = new Set(['synack', 'established']);
+const RST = new Set(['rst', 'refused', 'reset']);
+const NEXT: Record<Verdict, string> = {
+  ok: 'Nothing to do.',
+  port_closed: 'Start the service, or check that it listens on this port (ss -ltn on the server).',
+  listener_family_mismatch:
+    'Make the service listen on both families (bind [::] without IPV6_V6ONLY, or add the missing address), or stop publishing the other family in DNS.',
+  firewall_reject:
+    'Find the reject rule (its counter is in the evidence) and allow the runners, or the service, through it.',
+  server_firewall_drop:
+    "Find the drop rule on the server (its counter is in the evidence) and allow the service's port.",
+  server_no_route_to_client:
+    'Add the missing route on the server (often a default route for that family), then check with ip route get <runner address>.',
+  server_nexthop_dead: "Check the server's next hop toward the runners: the gateway does not answer ARP/ND.",
+  accept_queue_overflow:
+    'The application does not accept() fast enough: look at its workers and load, or raise its listen backlog (and net.core.somaxconn).',
+  syn_queue_overflow: 'Enable net.ipv4.tcp_syncookies, raise net.ipv4.tcp_max_syn_backlog, and look for a SYN flood.',
+  rp_filter_drop:
+    'Reverse-path filtering drops the SYNs: fix the asymmetric route, or set rp_filter to 2 (loose) on that interface.',
+  conntrack_drop: 'The conntrack table is full: raise net.netfilter.nf_conntrack_max, or find what fills it.',
+  return_path_drop:
+    "The server answers, but its SYN-ACKs are lost on the way back: check the return path's routers and firewalls.",
+  network_path_drop:
+    "The SYNs are lost before they reach the server: check the failing regions' path (routers, firewalls, peering); a TCP traceroute from there shows where.",
+  host_down: 'The server does not answer ARP/ND on its link: check that it is up and connected.',
+  runner_fault: 'The runner itself cannot probe: check its network (route, firewall) and its control target.',
+  unknown: 'The evidence does not decide: look at the facts listed, and run an agent on the server if there is none.',
+};
+
+/**
+ * Names why handshakes to one target fail, from the evidence of one window. Pure. The rules read
+ * what generalises: the pattern over regions and families, who sent an ICMP error, the server's
+ * counters, listeners, route lookups back to the runners and firewall counters. When they do not
+ * agree on a cause, the answer is `unknown` with what was seen: a wrong verdict is worse.
+ */
+export function diagnose(input: DiagnosisInput): Diagnosis {
+  const groups = groupAttempts(input.attempts);
+  const failing = groups.filter((g) => g.failure !== null);
+  if (groups.length > 0 && failing.length === 0)
+    return result(Verdict.ok, groups, [fact('probes', 'every region and family answered', true)]);
+  if (groups.length === 0) return result(Verdict.unknown, [], [fact('probes', 'attempts in the window', 0)]);
+
+  const probeFacts = failing.map((g) =>
+    fact('probes', `${g.region}/${g.family}`, g.attempts.map((a) => `${a.kind} ${a.outcome}`).join(', ')),
+  );
+  const fine = groups.filter((g) => g.failure === null);
+
+  // The runner's own fault first: nothing it reports about the target can be trusted.
+  const brokenRunners = new Set(input.runners.filter((r) => r.controlOk === false).map((r) => r.region));
+  const runnerFaults = failing.filter((g) => g.failure === 'local' || brokenRunners.has(g.region));
+  if (runnerFaults.length === failing.length) {
+    const evidence = runnerFaults.flatMap((g) => [
+      ...g.attempts
+        .filter((a) => a.errorCode)
+        .map((a) => fact('probes', `${g.region}/${g.family} ${a.kind}`, a.errorCode as string)),
+      ...(brokenRunners.has(g.region) ? [fact(`runners:${g.region}`, 'control target answered', false)] : []),
+    ]);
+    return result(Verdict.runnerFault, runnerFaults, evidence);
+  }
+  const remaining = failing.filter((g) => !runnerFaults.includes(g));
+
+  const icmp = remaining.filter((g) => g.failure === 'icmp');
+  if (icmp.length > 0) return fromIcmp(icmp, input.attempts, input, probeFacts);
+
+  const rst = remaining.filter((g) => g.failure === 'rst');
+  if (rst.length > 0) return fromRst(rst, input, probeFacts);
+
+  return fromSilence(remaining, fine, input, probeFacts);
+}
+
+function fromIcmp(
+  groups: Group[],
+  window: readonly ObservedAttempt[],
+  input: DiagnosisInput,
+  probeFacts: EvidenceFact[],
+): Diagnosis {
+  // Every ICMP error of the window: IPv4 routers rate-limit them, so the latest attempt may be silent.
+  const errors = groups.flatMap((g) =>
+    window.flatMap((a) => (a.icmp && a.region === g.region && a.family === g.family ? [{ g, icmp: a.icmp }] : [])),
+  );
+  const seenFrom = new Set<string>();
+  const distinct = errors.filter((e) => {
+    const key = `${e.g.region}/${e.g.family}/${e.icmp.type}/${e.icmp.code}/${e.icmp.from}`;
+    if (seenFrom.has(key)) return false;
+    seenFrom.add(key);
+    return true;
+  });
+  const meanings = new Set(errors.map((e) => e.icmp.meaning));
+  const evidence = [
+    ...distinct.map((e) => {
+      const who = input.target.addresses.includes(e.icmp.from) ? 'the server itself' : 'a router';
+      return fact(
+        'icmp',
+        `${e.g.region}/${e.g.family} type ${e.icmp.type} code ${e.icmp.code} from ${e.icmp.from} (${who})`,
+        e.icmp.meaning,
+      );
+    }),
+    ...probeFacts,
+  ];
+  if (meanings.size !== 1) return result(Verdict.unknown, groups, evidence);
+  const [meaning] = meanings;
+  if (meaning === 'admin_prohibited') return result(Verdict.firewallReject, groups, evidence);
+  if (meaning === 'host_unreachable') return result(Verdict.hostDown, groups, evidence);
+  if (meaning === 'network_unreachable') return result(Verdict.networkPathDrop, groups, evidence);
+  return result(Verdict.unknown, groups, evidence);
+}
+
+function fromRst(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
+  const agent = input.agent;
+  if (!agent) {
+    // A closed port and a firewall's forged RST look the same from outside.
+    return result(Verdict.unknown, groups, [
+      ...probeFacts,
+      fact('agent', 'server snapshot', 'none: cannot tell a closed port from a firewall reject'),
+    ]);
+  }
+  const src = `agent:${agent.id}`;
+  const listening = (family: AddressFamily) =>
+    agent.listeners.some(
+      (l) =>
+        l.port === input.target.port &&
+        (l.family === family || (l.family === 'v6' && family === 'v4' && l.v6Only === false && l.address === '::')),
+    );
+  const families = [...new Set(groups.map((g) => g.family))];
+  const missing = families.filter((f) => !listening(f));
+  const listenerFacts = (['v4', 'v6'] as const).map((f) =>
+    fact(`${src} listeners`, `listening on port ${input.target.port} for ${f}`, listening(f)),
+  );
+  const rsts = agent.counterDeltas.TcpOutRsts ?? 0;
+  if (missing.length === families.length) {
+    const other = (['v4', 'v6'] as const).filter((f) => !families.includes(f) && listening(f));
+    const verdict = other.length > 0 ? Verdict.listenerFamilyMismatch : Verdict.portClosed;
+    return result(verdict, groups, [...probeFacts, ...listenerFacts, fact(`${src} counters`, 'TcpOutRsts', rsts)]);
+  }
+  const rejects = agent.firewall.filter(
+    (r) => r.verdict.startsWith('reject') && (agent.firewallDeltas[r.handle] ?? 0) > 0,
+  );
+  if (missing.length === 0 && rejects.length > 0) {
+    return result(Verdict.firewallReject, groups, [
+      ...probeFacts,
+      ...listenerFacts,
+      ...rejects.map((r) =>
+        fact(`${src} firewall`, `${r.family} ${r.table} ${r.chain}: ${r.rule}`, agent.firewallDeltas[r.handle] ?? 0),
+      ),
+      fact(`${src} counters`, 'TcpOutRsts (the kernel sent none itself)', rsts),
+    ]);
+  }
+  return result(Verdict.unknown, groups, [
+    ...probeFacts,
+    ...listenerFacts,
+    fact(`${src} counters`, 'TcpOutRsts', rsts),
+  ]);
+}
+
+function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
+  const agent = input.agent;
+  if (!agent) {
+    return result(Verdict.unknown, groups, [
+      ...probeFacts,
+      fact('agent', 'server snapshot', 'none: silence has many causes'),
+    ]);
+  }
+  const src = `agent:${agent.id}`;
+  const d = (name: string) => agent.counterDeltas[name] ?? 0;
+  const counter = (name: string) => fact(`${src} counters`, name, d(name));
+
+  // No route back: the kernel consumes the SYN without a SYN-ACK (tcp_conn_request: route_req fails).
+  const noRoute = groups.filter((g) =>
+    agent.routes.some((r) => r.family === g.family && r.regions.includes(g.region) && r.result !== 'ok'),
+  );
+  if (noRoute.length > 0) {
+    const lookups = agent.routes.filter(
+      (r) => r.result !== 'ok' && noRoute.some((g) => g.family === r.family && r.regions.includes(g.region)),
+    );
+    return result(Verdict.serverNoRouteToClient, noRoute, [
+      ...lookups.map((r) =>
+        fact(
+          `${src} routes`,
+          `route get ${r.destination} (${r.regions.join(', ')})`,
+          `${r.result}${r.error ? `: ${r.error}` : ''}`,
+        ),
+      ),
+      counter('TcpExtListenDrops'),
+      counter(noRoute.some((g) => g.family === 'v6') ? 'Ip6OutNoRoutes' : 'IpOutNoRoutes'),
+      counter('TcpExtListenOverflows'),
+      ...agent.listeners
+        .filter((l) => l.port === input.target.port)
+        .map((l) =>
+          fact(
+            `${src} listeners`,
+            `${l.family} [${l.address}]:${l.port} accept queue`,
+            `${l.acceptQueue}/${l.acceptQueueMax}`,
+          ),
+        ),
+      ...probeFacts,
+    ]);
+  }
+  const deadHop = groups.filter((g) =>
+    agent.routes.some(
+      (r) =>
+        r.family === g.family &&
+        r.regions.includes(g.region) &&
+        (r.neighbour === 'FAILED' || r.neighbour === 'INCOMPLETE'),
+    ),
+  );
+  if (deadHop.length > 0) {
+    const hops = agent.routes.filter((r) => r.neighbour === 'FAILED' || r.neighbour === 'INCOMPLETE');
+    return result(Verdict.serverNexthopDead, deadHop, [
+      ...hops.map((r) =>
+        fact(
+          `${src} routes`,
+          `next hop ${r.gateway ?? r.destination} dev ${r.dev ?? '?'} toward ${r.destination}`,
+          r.neighbour ?? '',
+        ),
+      ),
+      ...probeFacts,
+    ]);
+  }
+  if (d('TcpExtListenOverflows') > 0) {
+    return result(Verdict.acceptQueueOverflow, groups, [
+      counter('TcpExtListenOverflows'),
+      counter('TcpExtListenDrops'),
+      ...agent.listeners
+        .filter((l) => l.port === input.target.port)
+        .map((l) =>
+          fact(
+            `${src} listeners`,
+            `${l.family} [${l.address}]:${l.port} accept queue`,
+            `${l.acceptQueue}/${l.acceptQueueMax}`,
+          ),
+        ),
+      ...probeFacts,
+    ]);
+  }
+  const syncookies = agent.sysctls['net.ipv4.tcp_syncookies'];
+  if (d('TcpExtTCPReqQFullDrop') > 0) {
+    return result(Verdict.synQueueOverflow, groups, [
+      counter('TcpExtTCPReqQFullDrop'),
+      counter('TcpExtListenDrops'),
+      fact(`${src} sysctls`, 'net.ipv4.tcp_syncookies', syncookies ?? 'unknown'),
+      ...probeFacts,
+    ]);
+  }
+  const drops = agent.firewall.filter((r) => r.verdict === 'drop' && (agent.firewallDeltas[r.handle] ?? 0) > 0);
+  const netfilterDrops = agent.drops.filter(
+    (x) => x.reason === 'NETFILTER_DROP' && x.port === input.target.port && x.count > 0,
+  );
+  if (drops.length > 0 || netfilterDrops.length > 0) {
+    return result(Verdict.serverFirewallDrop, groups, [
+      ...drops.map((r) =>
+        fact(`${src} firewall`, `${r.family} ${r.table} ${r.chain}: ${r.rule}`, agent.firewallDeltas[r.handle] ?? 0),
+      ),
+      ...netfilterDrops.map((x) =>
+        fact(
+          `${src} drops`,
+          `${x.reason}${x.location ? ` at ${x.location}` : ''} (${x.family} port ${x.port})`,
+          x.count,
+        ),
+      ),
+      ...probeFacts,
+    ]);
+  }
+  if (d('TcpExtIPReversePathFilter') > 0) {
+    return result(Verdict.rpFilterDrop, groups, [
+      counter('TcpExtIPReversePathFilter'),
+      fact(`${src} sysctls`, 'net.ipv4.conf.all.rp_filter', agent.sysctls['net.ipv4.conf.all.rp_filter'] ?? 'unknown'),
+      ...probeFacts,
+    ]);
+  }
+  const count = Number(agent.sysctls['net.netfilter.nf_conntrack_count']);
+  const max = Number(agent.sysctls['net.netfilter.nf_conntrack_max']);
+  if (max > 0 && count >= max) {
+    return result(Verdict.conntrackDrop, groups, [
+      fact(`${src} sysctls`, 'nf_conntrack_count / nf_conntrack_max', `${count}/${max}`),
+      ...probeFacts,
+    ]);
+  }
+  if (d('TcpExtTCPSynRetrans') > 0 && d('TcpExtListenDrops') === 0) {
+    return result(Verdict.returnPathDrop, groups, [
+      counter('TcpExtTCPSynRetrans'),
+      counter('TcpExtListenDrops'),
+      ...probeFacts,
+    ]);
+  }
+  // The server shows nothing, routes back resolve, and other regions get answers: the SYNs of the
+  // failing regions are lost before they reach it.
+  const quiet = [
+    'TcpExtListenDrops',
+    'TcpExtListenOverflows',
+    'TcpExtTCPReqQFullDrop',
+    'IpOutNoRoutes',
+    'Ip6OutNoRoutes',
+  ].every((n) => d(n) === 0);
+  const failingRegions = new Set(groups.map((g) => g.region));
+  const healthyElsewhere = fine.some((g) => !failingRegions.has(g.region));
+  if (quiet && healthyElsewhere) {
+    return result(Verdict.networkPathDrop, groups, [
+      fact(`${src} counters`, 'drop counters (ListenDrops, ListenOverflows, ReqQFullDrop, OutNoRoutes)', 0),
+      fact(`${src} routes`, 'route lookups back to the failing regions', 'all resolve'),
+      fact('probes', 'regions that get answers', [...new Set(fine.map((g) => g.region))].join(', ')),
+      ...probeFacts,
+    ]);
+  }
+  const seen = Object.entries(agent.counterDeltas)
+    .filter(([, v]) => v > 0)
+    .slice(0, 12)
+    .map(([k, v]) => fact(`${src} counters`, k, v));
+  return result(Verdict.unknown, groups, [...probeFacts, ...seen]);
+}
+
+function groupAttempts(attempts: readonly ObservedAttempt[]): Group[] {
+  const byKey = new Map<string, Group>();
+  for (const a of [...attempts].sort((x, y) => x.startedAtMs - y.startedAtMs)) {
+    const key = `${a.region}/${a.family}`;
+    const group = byKey.get(key) ?? { region: a.region, family: a.family, failure: null, attempts: [] };
+    // Keep the latest attempt of each kind: the current state, not the history.
+    group.attempts = [...group.attempts.filter((x) => x.kind !== a.kind), a];
+    byKey.set(key, group);
+  }
+  const groups = [...byKey.values()].sort((x, y) =>
+    x.region === y.region ? (x.family < y.family ? -1 : 1) : x.region < y.region ? -1 : 1,
+  );
+  for (const g of groups) {
+    g.failure = classify(
+      g.attempts,
+      attempts.filter((a) => a.region === g.region && a.family === g.family),
+    );
+  }
+  return groups;
+}
+
+function classify(attempts: readonly ObservedAttempt[], window: readonly ObservedAttempt[]): Failure | null {
+  if (attempts.every((a) => ANSWERED.has(a.outcome))) return null;
+  // connect() reports only EHOSTUNREACH/ENETUNREACH; the raw SYN of the window says who sent what.
+  if (attempts.some((a) => a.icmp || a.outcome === 'unreachable') || window.some((a) => a.icmp)) return 'icmp';
+  if (attempts.some((a) => RST.has(a.outcome))) return 'rst';
+  if (attempts.some((a) => a.outcome === 'local_error')) return 'local';
+  return 'silent';
+}
+
+function fact(source: string, what: string, value: string | number | boolean): EvidenceFact {
+  return { source, fact: what, value };
+}
+
+function result(verdict: Verdict, groups: readonly Group[], evidence: EvidenceFact[]): Diagnosis {
+  const families = [...new Set(groups.map((g) => g.family))].sort();
+  const regions = [...new Set(groups.map((g) => g.region))].sort();
+  return { verdict, scope: { families, regions }, evidence, next: NEXT[verdict] };
+}
