@@ -2,6 +2,7 @@ import { isSynackError } from '@synack/shared/synack-error';
 import { Command, CommanderError } from 'commander';
 import { createCliServices } from './cli-services.ts';
 import { collectorCommand } from './collector-command.ts';
+import { diagnoseCommand } from './diagnose-command.ts';
 import { probeCommand } from './probe-command.ts';
 import { runnerCommand } from './runner-command.ts';
 import { schedulerCommand } from './scheduler-command.ts';
@@ -25,6 +26,7 @@ const program = new Command('synack')
   .addCommand(runnerCommand(services).exitOverride())
   .addCommand(collectorCommand().exitOverride())
   .addCommand(statusCommand(services).exitOverride())
+  .addCommand(diagnoseCommand(services).exitOverride())
   .addCommand(upCommand(services).exitOverride());
 
 try {

@@ -4,10 +4,12 @@ import type { Logger } from '@synack/shared/logger';
 import type { Cluster, Redis } from 'ioredis';
 import { createApp } from './api/create-app.ts';
 import { redisReads } from './api/redis-reads.ts';
+import { DiagnosisService } from './diagnosis/diagnosis-service.ts';
 import { ResultsConsumer } from './ingest/results-consumer.ts';
 
 export type CollectorHandle = {
   consumer: ResultsConsumer;
+  diagnosis: DiagnosisService;
   /** The address the API listens on (port resolved when 0 was asked). */
   url: string;
   setConfig(config: SynackConfig): void;
@@ -33,12 +35,15 @@ export async function startCollector(options: {
     logger: options.logger,
   });
   consumer.start();
+  const diagnosis = new DiagnosisService({ config: () => config, redis: options.redis, logger: options.logger });
+  diagnosis.start();
   const app = createApp(
     redisReads({
       redis: options.redis,
       prefix: () => config.prefix,
       historyPerSeries: () => config.collector.historyPerSeries,
       counters: () => ({ ingested: consumer.stats.ingested, rejected: consumer.rejectedTotal }),
+      diagnoses: diagnosis.store,
     }),
     options.logger,
   );
@@ -53,12 +58,14 @@ export async function startCollector(options: {
   options.logger.info({ url }, 'collector API listening');
   return {
     consumer,
+    diagnosis,
     url,
     setConfig(next) {
       config = next;
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await diagnosis.stop();
       await consumer.stop();
     },
   };

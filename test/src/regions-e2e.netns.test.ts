@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { TargetStatus } from '@synack/collector/api/target-status';
 import { parseConfig } from '@synack/shared/config/parse-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,5 +135,42 @@ targets:
       expect(t.lastAtMs).toBeGreaterThan(since);
     }
     for (const t of now.filter((r) => r.region === 'b')) expect(t.lastOutcome).toBe('timeout');
+  });
+
+  it("diagnoses region b's failure, names it when the evidence does, and resolves it", async () => {
+    type Diag = { verdict: string; status: string; scope: { families: string[]; regions: string[] } };
+    const current = async (target: string) =>
+      (await api.get<{ current: Diag[] }>(`/v1/diagnoses?target=${target}`)).current[0];
+    // Still the silent drop from the previous case, and no agent on the server: an honest unknown,
+    // scoped to region b.
+    await waitForAsync(async () => (await current('web4'))?.status === 'open', 15_000, 'a diagnosis to open');
+    expect(await current('web4')).toMatchObject({ verdict: 'unknown', scope: { families: ['v4'], regions: ['b'] } });
+    // The server's firewall now rejects region b with admin-prohibited: the ICMP sender and code
+    // name it, without an agent.
+    await lab.run('server', ['nft', 'delete', 'table', 'inet', 'fault']);
+    await lab.nft(
+      'server',
+      `table inet fault { chain input { type filter hook input priority 0; ip saddr 10.2.0.0/24 tcp dport ${PORT} reject with icmp type admin-prohibited; ip6 saddr 2001:db8:b::/64 tcp dport ${PORT} reject with icmpv6 type admin-prohibited; } }`,
+    );
+    await waitForAsync(
+      async () => (await current('web6'))?.verdict === 'firewall_reject',
+      20_000,
+      'firewall_reject for web6',
+    );
+    expect(await current('web6')).toMatchObject({ status: 'open', scope: { families: ['v6'], regions: ['b'] } });
+    const text = await promisify(execFile)(
+      process.execPath,
+      [...synackArgv('diagnose', 'web6', '--collector', api.handle.url).slice(1)],
+      { timeout: 20_000 },
+    ).catch((error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? '', code: error.code }));
+    expect(text.stdout).toMatch(/^web6: firewall_reject {2}\(IPv6; region b\) {2}open since/);
+    expect(text.stdout).toMatch(
+      /icmp +b\/v6 type 1 code 1 from 2001:db8:5::10 \(the server itself\) +admin_prohibited/,
+    );
+    expect(text.stdout).toMatch(/^Next: /m);
+    // Fault gone: the next probes succeed and the diagnosis resolves.
+    await lab.run('server', ['nft', 'delete', 'table', 'inet', 'fault']);
+    await waitForAsync(async () => (await current('web6'))?.status === 'resolved', 20_000, 'the diagnosis to resolve');
+    await waitForAsync(async () => (await current('web4'))?.status === 'resolved', 20_000, 'web4 to resolve');
   });
 });

@@ -22,6 +22,7 @@ function app(over: Partial<CollectorReads> = {}) {
         rttP99Us: 900,
       },
     ],
+    diagnoses: async (target) => ({ current: [], log: target ? [] : [] }),
     attempts: async (query) => {
       calls.push(query);
       return [];
@@ -59,6 +60,11 @@ describe('collector API', () => {
     });
     const missing = await a.request('/v1/attempts');
     expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/^target: /);
+  });
+
+  it('serves diagnoses and checks the target name', async () => {
+    expect(await (await app().app.request('/v1/diagnoses?target=web')).json()).toEqual({ current: [], log: [] });
+    expect((await app().app.request('/v1/diagnoses?target=Bad!')).status).toBe(400);
   });
 
   it('answers unknown routes and internal errors with the one error shape', async () => {

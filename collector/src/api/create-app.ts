@@ -3,6 +3,7 @@ import type { Logger } from '@synack/shared/logger';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { DiagnosisRecord } from '../diagnosis/diagnosis-state.ts';
 import type { TargetStatus } from './target-status.ts';
 
 /** What the API reads; the collector passes its Redis-backed implementation, tests a fake. */
@@ -11,6 +12,8 @@ export type CollectorReads = {
   runners(): Promise<RunnerHeartbeat[]>;
   targets(): Promise<TargetStatus[]>;
   attempts(query: { target: string; region?: string; limit: number }): Promise<AttemptRecord[]>;
+  /** Current diagnoses (all targets), or one target's current one and its history. */
+  diagnoses(target?: string): Promise<{ current: DiagnosisRecord[]; log: DiagnosisRecord[] }>;
 };
 
 const name = z.string().regex(/^[a-z0-9-]{1,63}$/, 'expected [a-z0-9-], 1 to 63 characters');
@@ -54,6 +57,15 @@ export function createApp(reads: CollectorReads, logger: Logger): Hono {
       throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`);
     }
     return c.json({ attempts: await reads.attempts(parsed.data) });
+  });
+  app.get('/v1/diagnoses', async (c) => {
+    const target = c.req.query('target');
+    if (target !== undefined) {
+      const parsed = name.safeParse(target);
+      if (!parsed.success)
+        throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', `target: ${parsed.error.issues[0]?.message}`);
+    }
+    return c.json(await reads.diagnoses(target));
   });
   app.notFound(() => {
     throw new HttpError(404, 'SYNACK_ERR_NOT_FOUND', 'no such route');

@@ -2,6 +2,7 @@ import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { liveRunners } from '@synack/shared/wire/runner-heartbeat';
 import type { Cluster, Redis } from 'ioredis';
+import type { DiagnosisStore } from '../diagnosis/diagnosis-store.ts';
 import { listSeries, readHistory, readLatest, readWindow } from '../store/read-aggregates.ts';
 import type { CollectorReads } from './create-app.ts';
 import type { TargetStatus } from './target-status.ts';
@@ -16,6 +17,7 @@ export type RedisReadsOptions = {
   prefix: () => string;
   counters: () => { ingested: number; rejected: number };
   historyPerSeries: () => number;
+  diagnoses: DiagnosisStore;
   now?: () => number;
 };
 
@@ -73,6 +75,11 @@ export function redisReads(options: RedisReadsOptions): CollectorReads {
         );
       }
       return rows;
+    },
+    async diagnoses(target) {
+      if (target === undefined) return { current: await options.diagnoses.all(), log: [] };
+      const current = await options.diagnoses.current(target);
+      return { current: current ? [current] : [], log: await options.diagnoses.log(target) };
     },
     async attempts({ target, region, limit }) {
       const prefix = options.prefix();

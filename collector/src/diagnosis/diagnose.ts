@@ -54,7 +54,13 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const fine = groups.filter((g) => g.failure === null);
 
   // The runner's own fault first: nothing it reports about the target can be trusted.
-  const brokenRunners = new Set(input.runners.filter((r) => r.controlOk === false).map((r) => r.region));
+  // A region is broken when every one of its live runners fails its own control target.
+  const regionsOf = new Set(input.runners.map((r) => r.region));
+  const brokenRunners = new Set(
+    [...regionsOf].filter((region) =>
+      input.runners.filter((r) => r.region === region).every((r) => r.controlOk === false),
+    ),
+  );
   const runnerFaults = failing.filter((g) => g.failure === 'local' || brokenRunners.has(g.region));
   if (runnerFaults.length === failing.length) {
     const evidence = runnerFaults.flatMap((g) => [

@@ -1,0 +1,57 @@
+import type { DiagnosisRecord } from '@synack/collector/diagnosis/diagnosis-state';
+import { loadConfig } from '@synack/shared/config/load-config';
+import { ErrorCode, SynackError } from '@synack/shared/synack-error';
+import { Command } from 'commander';
+import type { CliServices } from './cli-services.ts';
+import { formatDiagnosis } from './diagnosis-text.ts';
+import { parseListen } from './listen-address.ts';
+import { runOnDemand } from './on-demand-command.ts';
+
+/** `synack diagnose TARGET [--fresh] [--json]`: why handshakes to a target fail, from the collector. */
+export function diagnoseCommand(services: CliServices): Command {
+  return new Command('diagnose')
+    .description('say why handshakes to a target fail: the verdict, its evidence and what to check next')
+    .argument('<target>', 'a configured target name')
+    .option('--config <file>', 'the synack YAML config (its collector.listen is the API)')
+    .option('--collector <url>', 'the collector API base URL')
+    .option('--fresh', 'probe it from every region first (needs --config), then diagnose')
+    .option('--json', 'print the diagnosis record as JSON')
+    .action(async (target: string, flags: { config?: string; collector?: string; fresh?: boolean; json?: boolean }) => {
+      if (!flags.collector && !flags.config) throw services.usageError('give --collector URL or --config FILE');
+      let base = flags.collector;
+      if (!base && flags.config) {
+        const { hostname, port } = parseListen('collector.listen', (await loadConfig(flags.config)).collector.listen);
+        base = `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname === '::' ? '::1' : hostname}]` : hostname}:${port}`;
+      }
+      if (flags.fresh) {
+        if (!flags.config) throw services.usageError('--fresh needs --config (to reach the runners)');
+        services.err(`probing ${target} from every region first…`);
+        await runOnDemand(
+          target,
+          { regions: 'all', config: flags.config, kinds: ['syn', 'connect'], timeoutMs: 3000, families: ['v4', 'v6'] },
+          {
+            ...services,
+            out: () => {},
+          },
+        );
+        // The collector re-diagnoses failing targets every second: give it that second.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      const url = `${(base as string).replace(/\/+$/, '')}/v1/diagnoses?target=${encodeURIComponent(target)}`;
+      let body: { current: DiagnosisRecord[] };
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+        body = (await response.json()) as { current: DiagnosisRecord[] };
+      } catch (cause) {
+        throw new SynackError(
+          ErrorCode.socketFailed,
+          `cannot read diagnoses from ${base}: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+      const record = body.current[0] ?? null;
+      services.out(flags.json ? JSON.stringify(record) : formatDiagnosis(record, target, Date.now()));
+      process.exitCode = record && record.status === 'open' ? 1 : 0;
+    });
+}

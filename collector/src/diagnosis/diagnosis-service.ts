@@ -1,0 +1,107 @@
+import type { SynackConfig } from '@synack/shared/config/synack-config';
+import type { Logger } from '@synack/shared/logger';
+import type { Cluster, Redis } from 'ioredis';
+import { diagnose } from './diagnose.ts';
+import { type DiagnosisRecord, nextDiagnosisState } from './diagnosis-state.ts';
+import { DiagnosisStore } from './diagnosis-store.ts';
+import { gatherEvidence } from './gather-evidence.ts';
+
+/** How far back attempts count as the current evidence. */
+export const DIAGNOSIS_WINDOW_MS = 30_000;
+
+export type DiagnosisServiceOptions = {
+  config: () => SynackConfig;
+  redis: Redis | Cluster;
+  logger: Logger;
+  /** How often failing targets are re-diagnosed. Default 1 s. */
+  tickMs?: number;
+  now?: () => number;
+};
+
+/**
+ * Re-diagnoses, every tick, each target that is failing (the collector's failing set) or has an
+ * open diagnosis, and records what changed: opened, updated (a sharper verdict, a wider scope),
+ * resolved once every region answers again.
+ */
+export class DiagnosisService {
+  readonly stats = { runs: 0, opened: 0, resolved: 0, errors: 0 };
+  readonly store: DiagnosisStore;
+  private readonly options: DiagnosisServiceOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(options: DiagnosisServiceOptions) {
+    this.options = options;
+    this.store = new DiagnosisStore(options.redis, () => options.config().prefix);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.tick().finally(() => {
+        this.running = undefined;
+      });
+    }, this.options.tickMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Diagnoses one target now and records the result; returns its current record. */
+  async diagnoseTarget(name: string): Promise<DiagnosisRecord | null> {
+    const config = this.options.config();
+    const target = config.targets.find((t) => t.name === name);
+    if (!target) return null;
+    const now = (this.options.now ?? Date.now)();
+    const input = await gatherEvidence(
+      this.options.redis,
+      config.prefix,
+      target,
+      config.collector.historyPerSeries,
+      now,
+      DIAGNOSIS_WINDOW_MS,
+    );
+    // Too little to go on (no attempt in the window yet): keep what is recorded.
+    if (input.attempts.length === 0) return this.store.current(name);
+    const current = await this.store.current(name);
+    const next = nextDiagnosisState(name, current, diagnose(input), now);
+    this.stats.runs++;
+    if (next && next !== current) {
+      if (next.status === 'open' && current?.status !== 'open') {
+        this.stats.opened++;
+        this.options.logger.warn({ target: name, verdict: next.verdict, scope: next.scope }, 'diagnosis opened');
+      } else if (next.status === 'resolved' && current?.status === 'open') {
+        this.stats.resolved++;
+        this.options.logger.info({ target: name, verdict: next.verdict }, 'diagnosis resolved');
+      }
+      if (
+        !current ||
+        current.verdict !== next.verdict ||
+        current.status !== next.status ||
+        scopeKey(current) !== scopeKey(next)
+      ) {
+        await this.store.save(next);
+      } else {
+        await this.options.redis.hset(`${config.prefix}:diag`, name, JSON.stringify(next));
+      }
+    }
+    return next ?? current;
+  }
+
+  private async tick(): Promise<void> {
+    const config = this.options.config();
+    try {
+      const failing = await this.options.redis.hkeys(`${config.prefix}:failing`);
+      const open = await this.store.openTargets();
+      for (const name of new Set([...failing, ...open])) await this.diagnoseTarget(name);
+    } catch (error) {
+      this.stats.errors++;
+      this.options.logger.warn({ err: (error as Error).message }, 'diagnosis round failed; next tick retries');
+    }
+  }
+}
+
+function scopeKey(d: DiagnosisRecord): string {
+  return `${d.scope.families.join(',')}|${d.scope.regions.join(',')}`;
+}

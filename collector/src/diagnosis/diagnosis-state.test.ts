@@ -1,0 +1,53 @@
+import type { Diagnosis } from '@synack/shared/verdict';
+import { describe, expect, it } from 'vitest';
+import { nextDiagnosisState } from './diagnosis-state.ts';
+
+const verdict = (v: Diagnosis['verdict']): Diagnosis => ({
+  verdict: v,
+  scope: { families: ['v6'], regions: ['a', 'b'] },
+  evidence: [],
+  next: 'x',
+});
+
+describe('nextDiagnosisState', () => {
+  it('opens on a failure, updates while it lasts, resolves on ok', () => {
+    const opened = nextDiagnosisState('web', null, verdict('unknown'), 1000);
+    expect(opened).toMatchObject({
+      id: 'web-1000',
+      status: 'open',
+      verdict: 'unknown',
+      openedAtMs: 1000,
+      resolvedAtMs: null,
+    });
+    const sharpened = nextDiagnosisState('web', opened, verdict('server_no_route_to_client'), 3000);
+    expect(sharpened).toMatchObject({
+      id: 'web-1000',
+      status: 'open',
+      verdict: 'server_no_route_to_client',
+      openedAtMs: 1000,
+      updatedAtMs: 3000,
+    });
+    const resolved = nextDiagnosisState('web', sharpened, verdict('ok'), 9000);
+    expect(resolved).toMatchObject({
+      id: 'web-1000',
+      status: 'resolved',
+      verdict: 'server_no_route_to_client',
+      resolvedAtMs: 9000,
+    });
+  });
+
+  it('changes nothing on ok with nothing open, and opens anew after a resolution', () => {
+    expect(nextDiagnosisState('web', null, verdict('ok'), 1)).toBeNull();
+    const resolved = nextDiagnosisState(
+      'web',
+      nextDiagnosisState('web', null, verdict('port_closed'), 1),
+      verdict('ok'),
+      2,
+    );
+    expect(nextDiagnosisState('web', resolved, verdict('ok'), 3)).toBeNull();
+    expect(nextDiagnosisState('web', resolved, verdict('port_closed'), 4)).toMatchObject({
+      id: 'web-4',
+      status: 'open',
+    });
+  });
+});

@@ -1,0 +1,43 @@
+import type { Diagnosis } from '@synack/shared/verdict';
+
+/** A diagnosis as it lives over time: opened when its evidence first holds, resolved when probes succeed. */
+export type DiagnosisRecord = Diagnosis & {
+  target: string;
+  /** Stable per opening: `<target>-<openedAtMs>`. */
+  id: string;
+  status: 'open' | 'resolved';
+  openedAtMs: number;
+  updatedAtMs: number;
+  resolvedAtMs: number | null;
+};
+
+/**
+ * The next state of a target's diagnosis, given the current one (or none) and a fresh verdict.
+ * Pure. A failure verdict opens a diagnosis, or updates the open one (its verdict may sharpen,
+ * e.g. from `unknown` once an agent snapshot arrives); `ok` resolves the open one; `ok` with
+ * nothing open changes nothing. A resolved record is never reopened: a new failure is a new one.
+ */
+export function nextDiagnosisState(
+  target: string,
+  current: DiagnosisRecord | null,
+  fresh: Diagnosis,
+  nowMs: number,
+): DiagnosisRecord | null {
+  const open = current?.status === 'open' ? current : null;
+  if (fresh.verdict === 'ok') {
+    if (!open) return null;
+    return { ...open, status: 'resolved', updatedAtMs: nowMs, resolvedAtMs: nowMs };
+  }
+  if (!open) {
+    return {
+      ...fresh,
+      target,
+      id: `${target}-${nowMs}`,
+      status: 'open',
+      openedAtMs: nowMs,
+      updatedAtMs: nowMs,
+      resolvedAtMs: null,
+    };
+  }
+  return { ...open, ...fresh, updatedAtMs: nowMs };
+}
