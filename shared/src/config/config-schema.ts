@@ -111,6 +111,16 @@ export const runnerSchema = z.strictObject({
   controls: z.record(z.string(), controlSchema).optional(),
 });
 
+/**
+ * One entry of `agents:`: a host agent allowed to report, the SHA-256 of its token (the token
+ * itself never sits in this file), and the targets its host serves.
+ */
+export const agentSchema = z.strictObject({
+  id: field(name('an agent id')),
+  token_sha256: field(checkPattern(/^[0-9a-f]{64}$/, 'the SHA-256 of the agent token, 64 hex digits (sha256sum)')),
+  targets: list(field(name('a target name'))),
+});
+
 /** `collector:`. */
 export const collectorSchema = z.strictObject({
   history_per_series: field(checkPositiveInteger).optional(),
@@ -143,6 +153,7 @@ export const configSchema = z.strictObject({
     .optional(),
   runner: runnerSchema.optional(),
   collector: collectorSchema.optional(),
+  agents: z.array(agentSchema).optional(),
   targets: z.array(targetSchema),
 });
 
@@ -153,6 +164,7 @@ export type RawTarget = z.output<typeof targetSchema>;
 export type RawControl = z.output<typeof controlSchema>;
 export type RawRunner = z.output<typeof runnerSchema>;
 export type RawCollector = z.output<typeof collectorSchema>;
+export type RawAgent = z.output<typeof agentSchema>;
 
 const EXPECTED: Record<string, string> = {
   object: 'a mapping',

@@ -111,6 +111,7 @@ const EXPECTED: SynackConfig = {
     },
   },
   collector: { historyPerSeries: 20, listen: '[::1]:9000' },
+  agents: [],
 };
 
 function valid(text: string, env: Record<string, string | undefined> = {}): SynackConfig {
@@ -155,6 +156,7 @@ describe('parseConfig', () => {
       prefix: 'synack',
       runner: { concurrency: 256, maxProbesPerSecondPerTarget: 5, control: {} },
       collector: { historyPerSeries: 20, listen: '127.0.0.1:8470' },
+      agents: [],
     });
     expect(config.targets[0]).toEqual({
       name: 'a',
@@ -333,6 +335,23 @@ targets:
       '9:29 targets[0].address: expected an IP address or a hostname without a port (the port has its own key), got "web:443"',
       '9:61 targets[0].interval: expected a duration with a unit like 500ms, 10s or 5m, got 30',
       '9:84 targets[0].labels.version: expected a string (quote numbers and booleans), got 1.1',
+    ]);
+  });
+
+  it('reads host agents: each id once, a SHA-256 of its token, and targets that exist', () => {
+    const hash = 'a'.repeat(64);
+    const base = `regions: [r1]\nallow:\n  - { cidr: 10.0.0.0/8, ports: "443" }\ntargets:\n  - { name: web, address: 10.0.0.1, port: 443 }\n`;
+    const good = parseConfig(
+      `${base}agents:\n  - { id: srv-1, token_sha256: ${hash}, targets: [web] }\n`,
+      'synack.yaml',
+      {},
+    );
+    expect(good.ok && good.config.agents).toEqual([{ id: 'srv-1', tokenSha256: hash, targets: ['web'] }]);
+    const text = `${base}agents:\n  - { id: srv-1, token_sha256: ${hash}, targets: [web] }\n  - { id: srv-1, token_sha256: nothex, targets: [db] }\n`;
+    expect(issues(text).map(brief)).toEqual([
+      '8:11 agents[1].id: duplicate agent id "srv-1" (first at line 7)',
+      '8:32 agents[1].token_sha256: expected the SHA-256 of the agent token, 64 hex digits (sha256sum), got "nothex"',
+      '8:50 agents[1].targets[0]: target "db" is not in targets',
     ]);
   });
 

@@ -4,6 +4,7 @@ import { compileAllowList } from '../allow-list.ts';
 import { ProbeKind } from '../probe-outcome.ts';
 import { checkRedis } from './config-fields.ts';
 import {
+  agentSchema,
   collectorSchema,
   configSchema,
   defaultsSchema,
@@ -113,6 +114,26 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
     complete &&= group.complete;
   }
 
+  const agents: { id: string; tokenSha256: string; targets: string[] }[] = [];
+  const agentIds = new Map<string, number>();
+  const rawAgents = Array.isArray(root.agents) ? root.agents : [];
+  rawAgents.forEach((raw, index) => {
+    const agent = salvage(agentSchema, raw);
+    complete &&= agent.complete;
+    const { id, token_sha256: tokenSha256, targets: served } = agent.value;
+    if (id !== undefined) {
+      const first = agentIds.get(id);
+      if (first !== undefined) {
+        issues.push({
+          path: ['agents', index, 'id'],
+          message: `duplicate agent id "${id}" (first at line ${context.lineOf(['agents', first, 'id'])})`,
+        });
+      } else agentIds.set(id, index);
+    }
+    if (id !== undefined && tokenSha256 !== undefined && served !== undefined)
+      agents.push({ id, tokenSha256, targets: unique(served) });
+  });
+
   const runner = salvage(runnerSchema, root.runner);
   const collector = salvage(collectorSchema, root.collector);
   complete &&= runner.complete && collector.complete;
@@ -195,6 +216,16 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
     });
   });
 
+  // Names as written (firstIndex), so the check holds even when another part of the file is invalid.
+  rawAgents.forEach((raw, index) => {
+    const served = isRecord(raw) && Array.isArray(raw.targets) ? raw.targets : [];
+    served.forEach((target, j) => {
+      if (typeof target === 'string' && Array.isArray(root.targets) && !firstIndex.has(target)) {
+        issues.push({ path: ['agents', index, 'targets', j], message: `target "${target}" is not in targets` });
+      }
+    });
+  });
+
   const redisUrl = redisFromEnv(context.env, envIssues) ?? fileRedis ?? DEFAULT_REDIS_URL;
   if (!complete || issues.length > 0 || envIssues.length > 0 || regions === undefined || allow === undefined) {
     return { issues, envIssues, config: undefined };
@@ -218,6 +249,7 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       historyPerSeries: collector.value.history_per_series ?? 20,
       listen: collector.value.listen ?? '127.0.0.1:8470',
     },
+    agents,
   };
   return { issues, envIssues, config };
 }

@@ -34,6 +34,9 @@ export type TargetConfig = {
   labels: Readonly<Record<string, string>>;
 };
 
+/** A host agent the collector accepts snapshots from. */
+export type AgentConfig = { id: string; tokenSha256: string; targets: readonly string[] };
+
 /** Where a runner checks that it can probe at all (a target known to answer). */
 export type ControlTarget = { address: string; port: number; intervalMs: number };
 
@@ -56,6 +59,8 @@ export type SynackConfig = {
     /** Per region, or the default one under `*`; `{}` when none is configured. */
     control: Readonly<Record<string, ControlTarget>>;
   };
+  /** Host agents allowed to report, each with the SHA-256 of its token and the targets it serves. */
+  agents: readonly AgentConfig[];
   collector: {
     /** Attempts kept per target and region (all kinds). Default 20. */
     historyPerSeries: number;
