@@ -2,6 +2,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import type { Cluster, Redis } from 'ioredis';
+import { agentIntake } from './agents/agent-intake.ts';
 import { createApp } from './api/create-app.ts';
 import { redisReads } from './api/redis-reads.ts';
 import { DiagnosisService } from './diagnosis/diagnosis-service.ts';
@@ -46,6 +47,7 @@ export async function startCollector(options: {
       diagnoses: diagnosis.store,
     }),
     options.logger,
+    agentIntake({ config: () => config, redis: options.redis, snapshots: diagnosis.snapshots }),
   );
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.listen.hostname, port: options.listen.port }, (info) =>

@@ -1,6 +1,8 @@
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import type { Cluster, Redis } from 'ioredis';
+import { agentView } from '../agents/agent-view.ts';
+import { SnapshotStore } from '../agents/snapshot-store.ts';
 import { diagnose } from './diagnose.ts';
 import { type DiagnosisRecord, nextDiagnosisState } from './diagnosis-state.ts';
 import { DiagnosisStore } from './diagnosis-store.ts';
@@ -8,6 +10,8 @@ import { gatherEvidence } from './gather-evidence.ts';
 
 /** How far back attempts count as the current evidence. */
 export const DIAGNOSIS_WINDOW_MS = 30_000;
+/** A failing target's agent snapshot older than this is refreshed on request. */
+const SNAPSHOT_FRESH_MS = 3_000;
 
 export type DiagnosisServiceOptions = {
   config: () => SynackConfig;
@@ -26,13 +30,16 @@ export type DiagnosisServiceOptions = {
 export class DiagnosisService {
   readonly stats = { runs: 0, opened: 0, resolved: 0, errors: 0 };
   readonly store: DiagnosisStore;
+  readonly snapshots: SnapshotStore;
   private readonly options: DiagnosisServiceOptions;
+  private readonly requestedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
   constructor(options: DiagnosisServiceOptions) {
     this.options = options;
     this.store = new DiagnosisStore(options.redis, () => options.config().prefix);
+    this.snapshots = new SnapshotStore(options.redis, () => options.config().prefix);
   }
 
   start(): void {
@@ -54,6 +61,19 @@ export class DiagnosisService {
     const target = config.targets.find((t) => t.name === name);
     if (!target) return null;
     const now = (this.options.now ?? Date.now)();
+    const agent = config.agents.find((a) => a.targets.includes(name));
+    let view = null;
+    if (agent) {
+      const from = now - DIAGNOSIS_WINDOW_MS;
+      const snapshots = await this.snapshots.since(agent.id, from);
+      view = agentView(snapshots, from, now);
+      // The agent's view must cover the failure: ask for a fresh snapshot when the latest is old.
+      const latest = snapshots.at(-1)?.atMs ?? 0;
+      if (now - latest > SNAPSHOT_FRESH_MS && now - (this.requestedAt.get(agent.id) ?? 0) > SNAPSHOT_FRESH_MS) {
+        this.requestedAt.set(agent.id, now);
+        await this.snapshots.request(agent.id);
+      }
+    }
     const input = await gatherEvidence(
       this.options.redis,
       config.prefix,
@@ -61,6 +81,7 @@ export class DiagnosisService {
       config.collector.historyPerSeries,
       now,
       DIAGNOSIS_WINDOW_MS,
+      view,
     );
     // Too little to go on (no attempt in the window yet): keep what is recorded.
     if (input.attempts.length === 0) return this.store.current(name);

@@ -1,0 +1,56 @@
+import type { AgentConfig, SynackConfig } from '@synack/shared/config/synack-config';
+import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
+import { liveRunners } from '@synack/shared/wire/runner-heartbeat';
+import type { Cluster, Redis } from 'ioredis';
+import type { AgentIntake, AgentWatch } from '../api/create-app.ts';
+import { authenticateAgent } from './agent-auth.ts';
+import type { SnapshotStore } from './snapshot-store.ts';
+
+const RUNNER_TTL_MS = 15_000;
+const POLL_MS = 200;
+
+/** The API's agent side, on Redis: snapshots into the store, requests through it, watch lists from config and heartbeats. */
+export function agentIntake(options: {
+  config: () => SynackConfig;
+  redis: Redis | Cluster;
+  snapshots: SnapshotStore;
+  now?: () => number;
+}): AgentIntake {
+  const now = options.now ?? Date.now;
+  const watch = async (agent: AgentConfig): Promise<AgentWatch> => {
+    const config = options.config();
+    const ports = [...new Set(config.targets.filter((t) => agent.targets.includes(t.name)).map((t) => t.port))].sort(
+      (a, b) => a - b,
+    );
+    const byAddress = new Map<string, Set<string>>();
+    for (const runner of liveRunners(await options.redis.hgetall(`${config.prefix}:runners`), now(), RUNNER_TTL_MS)) {
+      for (const address of runner.sourceAddresses) {
+        const regions = byAddress.get(address) ?? new Set<string>();
+        regions.add(runner.region);
+        byAddress.set(address, regions);
+      }
+    }
+    const runners = [...byAddress].map(([address, regions]) => ({
+      address,
+      family: address.includes(':') ? ('v6' as const) : ('v4' as const),
+      regions: [...regions].sort(),
+    }));
+    return { ports, runners };
+  };
+  return {
+    authenticate: (authorization) => authenticateAgent(options.config().agents, authorization),
+    async accept(agent, snapshot) {
+      await options.snapshots.save(snapshot as AgentSnapshot);
+      return watch(agent);
+    },
+    async wait(agent, timeoutMs) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        if (await options.snapshots.takeRequest(agent.id)) return true;
+        if (now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - now()))));
+      }
+    },
+    watch,
+  };
+}
