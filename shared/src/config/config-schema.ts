@@ -27,7 +27,7 @@ const PREFIX = /^[A-Za-z0-9_{}-]+$/;
 const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A value checked by a function from config-fields.ts: its message becomes the issue's. */
-function field<T>(check: (input: unknown) => Checked<T>) {
+export function field<T>(check: (input: unknown) => Checked<T>) {
   return z.unknown().transform((input, ctx): T => {
     if (input === undefined) {
       ctx.addIssue({ code: 'custom', message: 'required' });

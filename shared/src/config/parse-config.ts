@@ -120,7 +120,7 @@ export function parseConfig(
  * The offset of the node at `path` (of its key, with `atKey`). When the path goes further than
  * the document, as for a missing key, this is the deepest node that exists: the parent mapping.
  */
-function issueOffset(doc: Document, path: Path, atKey: boolean): number {
+export function issueOffset(doc: Document, path: Path, atKey: boolean): number {
   let node: unknown = doc.contents;
   let found: Node | null = isNode(node) ? node : null;
   for (const [index, step] of path.entries()) {
