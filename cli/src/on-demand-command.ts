@@ -76,12 +76,11 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
 
 function adHocTarget(spec: string, flags: OnDemandFlags) {
   const endpoint = parseEndpoint(spec, flags.port);
-  const name =
-    endpoint.host
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 63) || 'adhoc';
+  // Prefixed, so an ad-hoc probe never lands in a configured target's history.
+  const name = `adhoc-${endpoint.host
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')}`.slice(0, 63);
   return {
     name,
     address: endpoint.kind === 'address' ? endpoint.address : endpoint.host,

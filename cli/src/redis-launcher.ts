@@ -71,8 +71,10 @@ export async function launchRedis(url: string, dataDir: string): Promise<Launche
       '--bind',
       target.host === 'localhost' ? '127.0.0.1' : (target.host ?? '127.0.0.1'),
     );
-  if (target.password) args.push('--requirepass', target.password);
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The password goes in on stdin ("redis-server -" reads config from it), not on the command
+  // line, where any local user could read it in ps.
+  const child = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stdin?.end(target.password ? `requirepass "${target.password.replace(/["\\]/g, '\\$&')}"\n` : '');
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);

@@ -16,7 +16,7 @@ export function runnerCommand(services: CliServices): Command {
     .option('--id <id>', 'runner id (default: hostname-pid-random)')
     .option('--job-lock <duration>', 'how long a job stays locked to a runner that stopped answering', '15s')
     .action(async (flags: { region: string; config: string; id?: string; jobLock: string }) => {
-      const lockDurationMs = durationOption('--job-lock', flags.jobLock, { min: 1000, max: 600_000 });
+      const lockDurationMs = durationOption('--job-lock', flags.jobLock, { min: 1000, max: 120_000 });
       const config = await loadConfig(flags.config);
       if (!config.regions.includes(flags.region)) {
         throw services.usageError(

@@ -35,9 +35,7 @@ export async function startCollector(options: {
     redis: options.redis,
     logger: options.logger,
   });
-  consumer.start();
   const diagnosis = new DiagnosisService({ config: () => config, redis: options.redis, logger: options.logger });
-  diagnosis.start();
   const app = createApp(
     redisReads({
       redis: options.redis,
@@ -55,6 +53,9 @@ export async function startCollector(options: {
     );
     s.once('error', reject);
   });
+  // Only once the API listens: a port in use must not leave a headless consumer running.
+  consumer.start();
+  diagnosis.start();
   const host = options.listen.hostname.includes(':') ? `[${options.listen.hostname}]` : options.listen.hostname;
   const url = `http://${host}:${port}`;
   options.logger.info({ url }, 'collector API listening');

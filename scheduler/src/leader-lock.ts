@@ -15,6 +15,7 @@ export class LeaderLock {
   private readonly ttlMs: number;
   private readonly token = randomUUID();
   private held = false;
+  private took = false;
 
   constructor(redis: Redis | Cluster, key: string, ttlMs = 10_000) {
     this.redis = redis;
@@ -26,13 +27,25 @@ export class LeaderLock {
     return this.held;
   }
 
+  /**
+   * Whether the last `refresh()` had to take the lease anew (first time, or after it lapsed): what
+   * the leader did before may be gone, so it should check everything again.
+   */
+  get tookLease(): boolean {
+    return this.took;
+  }
+
   /** Takes or keeps the lease; returns whether this process leads now. Never throws. */
   async refresh(): Promise<boolean> {
+    this.took = false;
     try {
       if (this.held) {
         this.held = (await this.redis.eval(RENEW, 1, this.key, this.token, String(this.ttlMs))) === 1;
       }
-      if (!this.held) this.held = (await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+      if (!this.held) {
+        this.held = (await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+        this.took = this.held;
+      }
     } catch {
       this.held = false;
     }

@@ -6,6 +6,9 @@ import { type DesiredSlot, desiredSchedule } from './desired-schedule.ts';
 import { LeaderLock } from './leader-lock.ts';
 import { reconcileSchedulers } from './reconcile-schedulers.ts';
 
+// At the default 2 s tick: a full comparison every 30 s.
+const FULL_RECONCILE_TICKS = 15;
+
 /** The queue a region's runners consume (same name the runners use). */
 export const probeQueueName = (region: string) => `probe-${region}`;
 
@@ -32,9 +35,12 @@ export class SchedulerService {
   private readonly lock: LeaderLock;
   private readonly queues = new Map<string, Queue>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  // Ticks run one after the other, never two at once.
+  private chain: Promise<void> = Promise.resolve();
+  private queued = false;
   private lastFailing = '';
   private dirty = true;
+  private ticksSinceFull = 0;
 
   constructor(options: SchedulerServiceOptions) {
     this.options = options;
@@ -48,9 +54,8 @@ export class SchedulerService {
 
   start(): void {
     const tick = () => {
-      this.running ??= this.tick().finally(() => {
-        this.running = undefined;
-      });
+      if (this.queued) return;
+      void this.tickNow();
     };
     tick();
     this.timer = setInterval(tick, this.options.tickMs ?? 2000);
@@ -64,18 +69,19 @@ export class SchedulerService {
     void this.tickNow();
   }
 
-  /** Runs one tick now (after the one in progress, if any); for reloads and tests. */
-  async tickNow(): Promise<void> {
-    await this.running;
-    this.running = this.tick().finally(() => {
-      this.running = undefined;
+  /** Runs one tick after the one in progress, if any; for reloads and tests. */
+  tickNow(): Promise<void> {
+    this.queued = true;
+    this.chain = this.chain.then(() => {
+      this.queued = false;
+      return this.tick();
     });
-    await this.running;
+    return this.chain;
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    await this.chain;
     await this.lock.release();
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }
@@ -86,14 +92,19 @@ export class SchedulerService {
       if (wasLeader) this.options.logger.warn('lost the scheduler lease; another scheduler acts now');
       return;
     }
-    if (!wasLeader) {
-      this.options.logger.info('took the scheduler lease');
+    if (this.lock.tookLease) {
+      // First time, or the lease lapsed (a stall, or Redis lost its data): check everything.
+      if (!wasLeader) this.options.logger.info('took the scheduler lease');
       this.dirty = true;
     }
+    // Now and then compare everything anyway: the hashes make an unchanged schedule cheap, and
+    // it repairs schedulers that vanished from Redis behind our back.
+    if (++this.ticksSinceFull >= FULL_RECONCILE_TICKS) this.dirty = true;
     try {
       const failing = await this.failingTargets();
       const failingKey = [...failing].sort().join(',');
       if (!this.dirty && failingKey === this.lastFailing) return;
+      this.ticksSinceFull = 0;
       await this.reconcile(desiredSchedule(this.config, failing));
       this.lastFailing = failingKey;
       this.dirty = false;
@@ -103,10 +114,32 @@ export class SchedulerService {
     }
   }
 
+  /**
+   * The configured targets with a failing (region, kind, family) that the config still probes.
+   * Entries nothing probes any more (a region or kind dropped from the config, a target removed)
+   * are deleted, so they cannot keep a target in fast mode forever.
+   */
   private async failingTargets(): Promise<Set<string>> {
-    const names = await this.options.redis.hkeys(`${this.config.prefix}:failing`);
-    const known = new Set(this.config.targets.map((t) => t.name));
-    return new Set(names.filter((name) => known.has(name)));
+    const key = `${this.config.prefix}:failing`;
+    const entries = await this.options.redis.hgetall(key);
+    const failing = new Set<string>();
+    const stale: string[] = [];
+    for (const [name, pairs] of Object.entries(entries)) {
+      const target = this.config.targets.find((t) => t.name === name);
+      const live = pairs.split(' ').some((pair) => {
+        const [region, kind, family] = pair.split('/');
+        return (
+          target !== undefined &&
+          target.regions.includes(region ?? '') &&
+          (target.probes as readonly string[]).includes(kind ?? '') &&
+          (family === undefined || (target.families as readonly string[]).includes(family))
+        );
+      });
+      if (live) failing.add(name);
+      else stale.push(name);
+    }
+    if (stale.length > 0) await this.options.redis.hdel(key, ...stale);
+    return failing;
   }
 
   private async reconcile(desired: DesiredSlot[]): Promise<void> {
@@ -117,6 +150,8 @@ export class SchedulerService {
     for (const region of await this.options.redis.smembers(regionsKey))
       if (!byRegion.has(region)) byRegion.set(region, []);
     for (const [region, slots] of byRegion) {
+      // A reconcile can outlast the lease (a stall): check it before writing each region.
+      if (!(await this.lock.refresh())) throw new Error('lost the scheduler lease during a reconcile');
       const result = await reconcileSchedulers(this.queue(region), slots);
       this.stats.upserted += result.upserted;
       this.stats.removed += result.removed;

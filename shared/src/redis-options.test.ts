@@ -40,6 +40,10 @@ describe('parseRedisUrl', () => {
     });
   });
 
+  it('keeps every ":" of a cluster or Sentinel password', () => {
+    expect(parseRedisUrl('redis-cluster://u:a:b:c@10.0.0.1:7000')).toMatchObject({ username: 'u', password: 'a:b:c' });
+  });
+
   it('refuses other schemes', () => {
     expect(() => parseRedisUrl('http://x')).toThrow(TypeError);
   });

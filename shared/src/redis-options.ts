@@ -79,7 +79,10 @@ function nodeList(text: string): { host: string; port: number }[] {
 
 function credentials(userinfo: string | undefined): { username?: string; password?: string } {
   if (!userinfo) return {};
-  const [user, pass] = userinfo.split(':');
+  // Only the first ':' separates them: a password may contain more.
+  const colon = userinfo.indexOf(':');
+  const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+  const pass = colon < 0 ? undefined : userinfo.slice(colon + 1);
   return {
     ...(user ? { username: decodeURIComponent(user) } : {}),
     ...(pass ? { password: decodeURIComponent(pass) } : {}),

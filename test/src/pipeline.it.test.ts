@@ -30,7 +30,7 @@ describe('scheduled probing through Redis: scheduler, two regions of runners, co
     config = testConfig(
       `regions: [r1, r2]
 allow:
-  - { cidr: 127.0.0.0/8, ports: "1-65535" }
+  - { cidr: 127.0.0.1/32, ports: "1-65535" }
 defaults: { probes: [connect], interval: 1s, timeout: 500ms }
 runner:
   control: { address: 127.0.0.1, port: ${open.port}, interval: 1s }
@@ -144,7 +144,7 @@ targets:
         .map((s) => s.every);
     try {
       await waitForAsync(
-        async () => (await client.hget(`${config.prefix}:failing`, 'closed')) === 'r1/connect',
+        async () => (await client.hget(`${config.prefix}:failing`, 'closed')) === 'r1/connect/v4',
         10_000,
         'closed to be failing',
       );
@@ -169,9 +169,11 @@ targets:
 
   it('refuses a job written into Redis by hand for a target outside allow, and probes nothing', async () => {
     const queue = new Queue('probe-r2', { connection: client, prefix: config.prefix });
-    const outside = await listener('127.0.0.1');
+    // 127.0.0.2 answers on loopback, but allow holds 127.0.0.1/32 only: a probe would be seen here.
+    const outside = await listener('127.0.0.2');
+    let connections = 0;
+    outside.server.on('connection', () => connections++);
     try {
-      // 127.0.0.1 is allowed: use an address outside 127.0.0.0/8 that would answer if probed.
       await queue.add('evil', {
         v: 1,
         origin: 'on_demand',
@@ -179,27 +181,43 @@ targets:
         targets: [
           {
             name: 'evil',
-            address: '192.0.2.77',
-            port: 22,
+            address: '127.0.0.2',
+            port: outside.port,
             probes: ['connect'],
             families: ['v4'],
+            timeoutMs: 500,
+            atMs: 0,
+          },
+          // The same, written as an IPv4-mapped IPv6 address.
+          {
+            name: 'evil6',
+            address: '::ffff:127.0.0.2',
+            port: outside.port,
+            probes: ['connect'],
+            families: ['v6'],
             timeoutMs: 500,
             atMs: 0,
           },
         ],
       });
       await waitForAsync(
-        async () => (await client.llen(`${config.prefix}:od:evil-1`)) > 0,
+        async () => (await client.lrange(`${config.prefix}:od:evil-1`, 0, -1)).some((t) => JSON.parse(t).done),
         10_000,
-        'the refusal record',
+        'the job to finish',
       );
-      const [item] = (await client.lrange(`${config.prefix}:od:evil-1`, 0, -1)).map((t) => JSON.parse(t));
-      expect(item.record).toMatchObject({
-        outcome: 'local_error',
-        error: { code: 'SYNACK_ERR_NOT_ALLOWED' },
-        source: null,
-        synSentUs: [],
-      });
+      const items = (await client.lrange(`${config.prefix}:od:evil-1`, 0, -1))
+        .map((t) => JSON.parse(t))
+        .filter((x) => !x.done);
+      expect(items).toHaveLength(2);
+      for (const item of items) {
+        expect(item.record).toMatchObject({
+          outcome: 'local_error',
+          error: { code: 'SYNACK_ERR_NOT_ALLOWED' },
+          source: null,
+          synSentUs: [],
+        });
+      }
+      expect(connections).toBe(0);
     } finally {
       outside.server.close();
       await queue.close();

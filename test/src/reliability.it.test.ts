@@ -182,6 +182,8 @@ targets:
         'the runner to take the job',
       );
       expect(await runner.stop('SIGTERM')).toBe(0);
+      // It was on the results queue when the runner exited; the collector ingests it soon after.
+      await waitForAsync(async () => (await history('slow')).length > 0, 10_000, 'the in-flight probe to be ingested');
       const slow = await history('slow');
       expect(slow.map((r) => [r.outcome, r.runnerId])).toEqual([['timeout', 'solo']]);
       // It left the registry on the way out.

@@ -1,7 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 
-// ARGV: region, then (target, kind, 1|0) triples in order. Each hash field is a target; its value
-// the space-separated `region/kind` pairs whose latest attempt failed. No pair left: no field.
+// ARGV: region, then (target, series, 1|0) triples in order, series being `kind/family`. Each hash
+// field is a target; its value the space-separated `region/kind/family` whose latest attempt
+// failed. None left: no field.
 const UPDATE = `
 local key, region = KEYS[1], ARGV[1]
 for i = 2, #ARGV, 3 do
@@ -18,7 +19,8 @@ end
 return 1`;
 
 /**
- * Keeps `${prefix}:failing`: which targets have a (region, kind) whose latest attempt failed.
+ * Keeps `${prefix}:failing`: which targets have a (region, kind, family) whose latest attempt
+ * failed (per family, so a dual-stack target with one broken family does not flap).
  * The scheduler probes those faster until every pair recovers. One script run per batch, so two
  * collectors never lose each other's updates.
  */

@@ -6,7 +6,7 @@ import { attemptRecordSchema } from '@synack/shared/wire/attempt-record-schema';
 import { resultBatchSchema } from '@synack/shared/wire/result-message';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { type IngestInput, ingestBatch } from '../store/ingest-script.ts';
+import { type IngestInput, ingestBatch, ingestCommandArgs } from '../store/ingest-script.ts';
 import { updateFailing } from './failing-set.ts';
 
 /** The queue every runner sends its results to (same name the runners use). */
@@ -21,6 +21,10 @@ const ID_TTL_S = 600;
 export function dedupId(resultId: string): string {
   return createHash('sha256').update(resultId).digest('base64url').slice(0, 16);
 }
+
+// What a runner refused to do is not a measurement of the target: it goes to the history, for
+// people to see, but not into the aggregates or the failing set.
+const REFUSALS = new Set(['SYNACK_ERR_NOT_ALLOWED', 'SYNACK_ERR_RATE_LIMITED', 'SYNACK_ERR_RAW_SOCKET_DENIED']);
 
 /** Why an item or a batch was not ingested; each is counted and logged. */
 export type RejectReason = 'bad_batch' | 'bad_record' | 'unknown_region' | 'future';
@@ -44,7 +48,13 @@ export type ResultsConsumerOptions = {
  * failing targets that the scheduler probes faster.
  */
 export class ResultsConsumer {
-  readonly stats = { batches: 0, ingested: 0, duplicates: 0, rejected: {} as Record<RejectReason, number> };
+  readonly stats = {
+    batches: 0,
+    ingested: 0,
+    duplicates: 0,
+    failedBatches: 0,
+    rejected: {} as Record<RejectReason, number>,
+  };
   private readonly options: ResultsConsumerOptions;
   private worker: Worker | undefined;
 
@@ -62,8 +72,14 @@ export class ResultsConsumer {
       connection,
       prefix: this.options.config().prefix,
       concurrency: this.options.concurrency ?? 4,
+      // Redis trouble (OOM, a fail-over) is retried for as long as it lasts, at most 30 s apart.
+      settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 500 * 2 ** attemptsMade) },
     });
     this.worker.on('error', (error) => logger.warn({ err: error.message }, 'results worker error'));
+    this.worker.on('failed', (job, error) => {
+      this.stats.failedBatches++;
+      logger.error({ job: job?.id, attempts: job?.attemptsMade, err: error.message }, 'result batch failed');
+    });
   }
 
   async stop(): Promise<void> {
@@ -100,7 +116,9 @@ export class ResultsConsumer {
       }
       const r = record.data;
       const answered = isAnswered(r.outcome);
-      inputs.push({
+      // On-demand probes answer a person's question; they are not the schedule's measurements.
+      const countable = !item.requestId && !(r.outcome === 'local_error' && REFUSALS.has(r.error?.code ?? ''));
+      const input: IngestInput = {
         id: dedupId(item.resultId),
         idTtlS: ID_TTL_S,
         target: r.target.name,
@@ -112,8 +130,20 @@ export class ResultsConsumer {
         outcome: r.outcome,
         recordJson: JSON.stringify({ ...r, region: batch.region, runnerId: batch.runnerId, dueAtMs: item.dueAtMs }),
         historyLength: config.collector.historyPerSeries,
-      });
-      if (!item.requestId) failing.push({ target: r.target.name, kind: r.kind, failing: !answered });
+        countable,
+      };
+      // What the store would refuse (a name outside [a-z0-9-], a time before 1970) is refused here,
+      // for this item alone: one bad item must not sink the batch.
+      try {
+        ingestCommandArgs(config.prefix, input, now());
+      } catch (error) {
+        rejected++;
+        this.reject('bad_record', { job: job.id, result: item.resultId, reason: (error as Error).message });
+        continue;
+      }
+      inputs.push(input);
+      if (!item.requestId && countable)
+        failing.push({ target: r.target.name, kind: `${r.kind}/${r.target.family}`, failing: !answered });
     }
     const results = await ingestBatch(this.options.redis, config.prefix, inputs, now());
     let ingested = 0;

@@ -31,6 +31,11 @@ export type IngestInput = Series & {
   recordJson: string;
   /** Records kept in the history list (>= 1). Default `DEFAULT_HISTORY_LENGTH` (50). */
   historyLength?: number;
+  /**
+   * Whether the attempt counts in the aggregates and the series list (default true). False for
+   * what is not a measurement of the target: on-demand probes, attempts the runner refused.
+   */
+  countable?: boolean;
   /** Seconds the id is remembered for de-duplication (>= 1). Default `DEFAULT_ID_TTL_S` (7 days). */
   idTtlS?: number;
 };
@@ -76,7 +81,7 @@ const KEY_COUNT = 6;
  * ARGV: 1 startedAtMs, 2 nowMs, 3 epoch minute, 4 epoch hour, 5 success (0/1), 6 RTT bin (-1 for
  * none), 7 outcome, 8 record JSON, 9 history length, 10 id TTL s, 11 region, 12 series member,
  * 13 kind, 14 max future ms, 15 header bytes, 16 counters per bucket, 17 minute ring size,
- * 18 hour ring size.
+ * 18 hour ring size, 19 1 when counted in the aggregates (else history only).
  */
 export const INGEST_LUA = `
 local startedAt = tonumber(ARGV[1])
@@ -128,18 +133,23 @@ local function bump(key, size, unit)
   redis.call('BITFIELD', key, unpack(ops))
 end
 
-bump(KEYS[2], tonumber(ARGV[17]), tonumber(ARGV[3]))
-bump(KEYS[3], tonumber(ARGV[18]), tonumber(ARGV[4]))
+local counted = ARGV[19] == '1'
+if counted then
+  bump(KEYS[2], tonumber(ARGV[17]), tonumber(ARGV[3]))
+  bump(KEYS[3], tonumber(ARGV[18]), tonumber(ARGV[4]))
+end
 
 redis.call('LPUSH', KEYS[4], ARGV[8])
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[9]) - 1)
+-- History of names only probed on demand expires; a configured target's stays.
+if counted then redis.call('PERSIST', KEYS[4]) elseif redis.call('TTL', KEYS[4]) < 0 then redis.call('EXPIRE', KEYS[4], 86400) end
 
 -- A late arrival must not replace a newer current status.
 local previous = redis.call('HGET', KEYS[5], ARGV[11])
 if not previous or tonumber(string.match(previous, '^%d+')) <= startedAt then
   redis.call('HSET', KEYS[5], ARGV[11], ARGV[1] .. ':' .. ARGV[13] .. ':' .. ARGV[7])
 end
-redis.call('SADD', KEYS[6], ARGV[12])
+if counted then redis.call('SADD', KEYS[6], ARGV[12]) end
 return 'new'
 `;
 
@@ -200,6 +210,7 @@ export function ingestCommandArgs(prefix: string, input: IngestInput, nowMs: num
     BUCKET_COUNTERS,
     MINUTE_RING.size,
     HOUR_RING.size,
+    input.countable === false ? 0 : 1,
   ];
 }
 

@@ -14,6 +14,13 @@ describe('RateLimiter', () => {
     expect(limiter.take('a', 10_000)).toBe(false);
   });
 
+  it('allows a larger burst when asked, refilling at the same rate', () => {
+    const limiter = new RateLimiter(1, 4);
+    expect([1, 2, 3, 4, 5].map(() => limiter.take('a', 0))).toEqual([true, true, true, true, false]);
+    expect(limiter.take('a', 999)).toBe(false);
+    expect(limiter.take('a', 1000)).toBe(true);
+  });
+
   it('rejects a non-positive rate', () => {
     expect(() => new RateLimiter(0)).toThrow(RangeError);
   });

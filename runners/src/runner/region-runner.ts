@@ -41,7 +41,7 @@ export type RegionRunnerOptions = {
 };
 
 /** Counters for status and tests. */
-export type RunnerStats = { jobs: number; attempts: number; badJobs: number; controlProbes: number };
+export type RunnerStats = { jobs: number; attempts: number; badJobs: number; staleJobs: number; controlProbes: number };
 
 /**
  * A region's runner: a BullMQ worker on the region's probe queue that runs each job's targets at
@@ -50,7 +50,7 @@ export type RunnerStats = { jobs: number; attempts: number; badJobs: number; con
  * target. `stop()` is graceful: jobs in progress finish and their results are sent.
  */
 export class RegionRunner {
-  readonly stats: RunnerStats = { jobs: 0, attempts: 0, badJobs: 0, controlProbes: 0 };
+  readonly stats: RunnerStats = { jobs: 0, attempts: 0, badJobs: 0, staleJobs: 0, controlProbes: 0 };
   private readonly options: RegionRunnerOptions;
   private readonly sink: ResultSink;
   private readonly resultsQueue: Queue;
@@ -62,6 +62,10 @@ export class RegionRunner {
   private worker: Worker | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private controlTimer: NodeJS.Timeout | undefined;
+  // In flight at stop(): awaited, so nothing is pushed or registered after the runner left.
+  private controlRun: Promise<void> | undefined;
+  private beating: Promise<void> | undefined;
+  private stopped = false;
   private lastControl: RunnerHeartbeat['control'] = null;
 
   constructor(options: RegionRunnerOptions) {
@@ -71,7 +75,8 @@ export class RegionRunner {
     this.resultsQueue.on('error', (error) => options.logger.warn({ err: error.message }, 'results queue error'));
     this.registry = new RunnerRegistry(options.redis, config.prefix);
     this.limit = new ConcurrencyLimit(config.runner.concurrency);
-    this.rateLimiter = new RateLimiter(config.runner.maxProbesPerSecondPerTarget);
+    // A round of one target is each kind against each address: room for 2 kinds × 8 addresses.
+    this.rateLimiter = new RateLimiter(config.runner.maxProbesPerSecondPerTarget, 16);
     this.sink = new ResultSink({
       queue: this.resultsQueue,
       region: options.region,
@@ -112,8 +117,13 @@ export class RegionRunner {
     });
     this.worker.on('error', (error) => logger.warn({ err: error.message }, 'probe worker error'));
     this.worker.on('failed', (job, error) => logger.warn({ job: job?.id, err: error.message }, 'probe job failed'));
-    void this.beat();
-    this.heartbeatTimer = setInterval(() => void this.beat(), RUNNER_TTL_MS / 3);
+    const beat = () => {
+      this.beating ??= this.beat().finally(() => {
+        this.beating = undefined;
+      });
+    };
+    beat();
+    this.heartbeatTimer = setInterval(beat, RUNNER_TTL_MS / 3);
     const control = config.runner.control[region] ?? config.runner.control['*'];
     if (control) this.startControl(control);
     logger.info({ region, runnerId: this.options.runnerId, rawSyn: this.options.rawSyn }, 'runner started');
@@ -121,10 +131,13 @@ export class RegionRunner {
 
   /** Stops taking jobs, finishes the ones in progress, sends their results, and leaves. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.controlTimer);
     await this.worker?.close();
-    await this.sink.flush();
+    await this.controlRun;
+    await this.beating;
+    await this.sink.close();
     await this.registry.leave(this.options.runnerId).catch(() => {});
     await this.resultsQueue.close();
     this.options.logger.info({ stats: this.stats }, 'runner stopped');
@@ -143,6 +156,15 @@ export class RegionRunner {
     }
     const jobId = (job.id ?? `${job.name}-${job.timestamp}`).replace(/:/g, '-');
     const dueAtMs = parsed.data.origin === 'scheduled' ? scheduledAtMs(job) : job.timestamp;
+    // A scheduled iteration found long after its slot (its runner died, the region was down): the
+    // next one is already due, and re-running this one would only re-measure "now" as "then".
+    // Job Scheduler iterations carry their repeat options (BullMQ's internal type, read as such).
+    const everyMs = (job.opts as { repeat?: { every?: number } }).repeat?.every;
+    if (parsed.data.origin === 'scheduled' && everyMs && Date.now() - dueAtMs > everyMs + 1000) {
+      this.stats.staleJobs++;
+      this.options.logger.warn({ job: job.id, lateMs: Date.now() - dueAtMs }, 'stale scheduled job skipped');
+      return 0;
+    }
     const count = await runProbeJob(parsed.data as ProbeJob, jobId, dueAtMs, this.deps(), (item) => this.emit(item));
     await this.sink.flush();
     // The on-demand caller waits for one "done" per region: all of this job's results are there.
@@ -211,8 +233,14 @@ export class RegionRunner {
         record,
       });
     };
-    const tick = () =>
-      void run().catch((error: Error) => this.options.logger.warn({ err: error.message }, 'control probe failed'));
+    const tick = () => {
+      if (this.stopped || this.controlRun) return;
+      this.controlRun = run()
+        .catch((error: Error) => this.options.logger.warn({ err: error.message }, 'control probe failed'))
+        .finally(() => {
+          this.controlRun = undefined;
+        });
+    };
     tick();
     this.controlTimer = setInterval(tick, control.intervalMs);
   }

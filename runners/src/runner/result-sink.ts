@@ -19,8 +19,9 @@ export type ResultSinkOptions = {
 /**
  * Collects attempt results and puts them on the results queue in batches (one queue job per
  * batch, each item keeping its own idempotency key). While Redis is unreachable the items wait
- * in a bounded buffer and the send is retried; `flush()` resolves once everything given so far
- * has been accepted by Redis, which is what a probe job waits for before it completes.
+ * in a bounded buffer and the send is retried. `flush()` resolves once every item pushed before
+ * the call has been accepted by Redis (or dropped), whatever arrives meanwhile: that is what a
+ * probe job waits for before it completes.
  */
 export class ResultSink {
   readonly stats = { sent: 0, batches: 0, dropped: 0, sendErrors: 0 };
@@ -29,9 +30,11 @@ export class ResultSink {
   private buffer: ResultItem[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
-  private waiters: (() => void)[] = [];
-  // Items dropped from the head while a batch taken from it was being sent.
-  private droppedHead = 0;
+  // Items ever pushed, and items done with (sent or dropped): buffer[0] is item number `doneSeq`.
+  private pushedSeq = 0;
+  private doneSeq = 0;
+  private waiters: { seq: number; resolve: () => void }[] = [];
+  private closed = false;
 
   constructor(options: ResultSinkOptions) {
     this.options = { maxItems: 500, maxDelayMs: 50, maxBuffered: 200_000, ...options };
@@ -42,24 +45,54 @@ export class ResultSink {
   }
 
   push(item: ResultItem): void {
+    if (this.closed) {
+      this.stats.dropped++;
+      this.options.logger.error({ result: item.resultId }, 'result pushed after the sink closed: dropped');
+      return;
+    }
     this.buffer.push(item);
+    this.pushedSeq++;
     if (this.buffer.length > this.options.maxBuffered) {
       const over = this.buffer.length - this.options.maxBuffered;
-      this.buffer.splice(0, over);
-      this.droppedHead += over;
-      this.stats.dropped += over;
+      this.done(over, true);
       this.options.logger.error({ dropped: over }, 'result buffer full while Redis is away: oldest results dropped');
     }
     if (this.buffer.length >= this.options.maxItems) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
   }
 
-  /** Resolves when every item pushed so far is on the results queue. */
+  /** Resolves when every item pushed before this call is on the results queue (or was dropped). */
   flush(): Promise<void> {
-    if (this.buffer.length === 0 && !this.sending) return Promise.resolve();
-    const done = new Promise<void>((resolve) => this.waiters.push(resolve));
+    const seq = this.pushedSeq;
+    if (this.doneSeq >= seq) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.waiters.push({ seq, resolve }));
     this.kick();
     return done;
+  }
+
+  /**
+   * Sends what is buffered, waiting at most `timeoutMs` for Redis, then refuses new items. What
+   * could not be sent by then is dropped and counted, so a process can always exit.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    const flushed = this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    this.closed = true;
+    if (this.buffer.length > 0) {
+      this.options.logger.error({ dropped: this.buffer.length }, 'results still unsent at shutdown: dropped');
+      this.done(this.buffer.length, true);
+    }
+  }
+
+  private done(count: number, dropped: boolean): void {
+    this.buffer.splice(0, count);
+    this.doneSeq += count;
+    if (dropped) this.stats.dropped += count;
+    const ready = this.waiters.filter((w) => w.seq <= this.doneSeq);
+    this.waiters = this.waiters.filter((w) => w.seq > this.doneSeq);
+    for (const w of ready) w.resolve();
   }
 
   private kick(): void {
@@ -67,16 +100,15 @@ export class ResultSink {
     this.timer = undefined;
     this.sending ??= this.drain().finally(() => {
       this.sending = undefined;
-      if (this.buffer.length > 0) this.kick();
-      else for (const waiter of this.waiters.splice(0)) waiter();
+      if (this.buffer.length > 0 && !this.closed) this.kick();
     });
   }
 
   private async drain(): Promise<void> {
     let backoffMs = 100;
-    while (this.buffer.length > 0) {
+    while (this.buffer.length > 0 && !this.closed) {
       const items = this.buffer.slice(0, this.options.maxItems);
-      this.droppedHead = 0;
+      const firstSeq = this.doneSeq;
       const batch: ResultBatch = {
         v: RESULT_BATCH_VERSION,
         region: this.options.region,
@@ -87,8 +119,9 @@ export class ResultSink {
         await this.options.queue.add('batch', batch, {
           removeOnComplete: true,
           removeOnFail: 10_000,
-          attempts: 5,
-          backoff: { type: 'exponential', delay: 1000 },
+          // The collector's worker retries Redis trouble with its own capped backoff, for hours.
+          attempts: 1000,
+          backoff: { type: 'custom' },
         });
         const byRequest = new Map<string, ResultItem[]>();
         for (const item of items) {
@@ -108,10 +141,11 @@ export class ResultSink {
         backoffMs = Math.min(backoffMs * 2, 2000);
         continue;
       }
-      // Only now: a batch that failed to send stays at the head of the buffer.
-      this.buffer.splice(0, Math.max(0, items.length - this.droppedHead));
-      this.stats.sent += items.length;
+      // Items dropped from the head while this batch was in flight are already counted as done.
+      const stillBuffered = Math.max(0, items.length - (this.doneSeq - firstSeq));
+      this.stats.sent += stillBuffered;
       this.stats.batches++;
+      this.done(stillBuffered, false);
       backoffMs = 100;
     }
   }

@@ -107,7 +107,8 @@ function attempt(kind: ProbeKind, target: ProbeTarget, timeoutMs: number, deps: 
     const message = `${target.address} port ${target.port} is outside this runner's allow-list; nothing was sent`;
     return Promise.resolve(refusedRecord(kind, target, ErrorCode.notAllowed, message, deps.nextId(), iso(deps.now())));
   }
-  if (!deps.rateLimiter.take(target.name, deps.now())) {
+  // Keyed by where the SYNs go, not by name: many names for one address share its cap.
+  if (!deps.rateLimiter.take(`${target.address}|${target.port}`, deps.now())) {
     const message = `probe rate cap for "${target.name}" reached on this runner; nothing was sent`;
     return Promise.resolve(refusedRecord(kind, target, ErrorCode.rateLimited, message, deps.nextId(), iso(deps.now())));
   }

@@ -100,3 +100,10 @@ describe('checkDuration', () => {
     expect([3_600_000, 120_000, 2000, 1500, 0].map(formatDurationMs)).toEqual(['1h', '2m', '2s', '1500ms', '0ms']);
   });
 });
+
+describe('checkDuration bounds', () => {
+  it('refuses durations above the maximum', () => {
+    expect(checkDuration(1, 600_000)('11m')).toEqual({ ok: false, message: 'expected at most 10m, got 11m' });
+    expect(checkDuration(1, 600_000)('10m')).toEqual({ ok: true, value: 600_000 });
+  });
+});

@@ -41,7 +41,7 @@ export function formatDurationMs(ms: number): string {
  * number is refused, unlike on the command line: in a file, `interval: 30` is too easily read as
  * either seconds or milliseconds.
  */
-export function checkDuration(minMs: number): (input: unknown) => Checked<number> {
+export function checkDuration(minMs: number, maxMs = Number.POSITIVE_INFINITY): (input: unknown) => Checked<number> {
   return (input) => {
     const hint = `expected a duration with a unit like 500ms, 10s or 5m, got ${describeValue(input)}`;
     if (typeof input !== 'string' || !/[a-z]\s*$/.test(input)) return fail(hint);
@@ -51,6 +51,7 @@ export function checkDuration(minMs: number): (input: unknown) => Checked<number
       return fail(
         minMs <= 1 ? `must be more than 0, got ${input}` : `expected at least ${formatDurationMs(minMs)}, got ${input}`,
       );
+    if (ms > maxMs) return fail(`expected at most ${formatDurationMs(maxMs)}, got ${input}`);
     return ok(ms);
   };
 }

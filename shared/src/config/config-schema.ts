@@ -70,7 +70,8 @@ export const labelsSchema = z.record(
 /** Settings shared by `defaults`, groups and targets. */
 const settings = {
   interval: interval.optional(),
-  timeout: field(checkDuration(1)).optional(),
+  // A handshake that has not completed in 10 minutes will not; runners' timers and jobs assume less.
+  timeout: field(checkDuration(1, 600_000)).optional(),
   failing_interval: interval.optional(),
   probes: list(probeKind).optional(),
   families: list(family).optional(),

@@ -355,6 +355,16 @@ targets:
     ]);
   });
 
+  it('asks for a hash-tagged prefix on a Redis Cluster', () => {
+    const base = `regions: [r1]\nallow:\n  - { cidr: 10.0.0.0/8, ports: "443" }\ntargets: []\n`;
+    expect(issues(`redis: redis-cluster://10.0.0.1:7000\n${base}`).map(brief)).toEqual([
+      '1:8 redis: a Redis Cluster needs a hash-tagged prefix, e.g. prefix: "{synack}"',
+    ]);
+    expect(parseConfig(`redis: redis-cluster://10.0.0.1:7000\nprefix: "{s}"\n${base}`, 'synack.yaml', {}).ok).toBe(
+      true,
+    );
+  });
+
   it('reports wrong types in the file’s words', () => {
     const text = `regions: eu-west\nallow: {}\ntargets:\n  - just-a-name\n`;
     expect(issues(text).map(brief)).toEqual([

@@ -227,6 +227,14 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
   });
 
   const redisUrl = redisFromEnv(context.env, envIssues) ?? fileRedis ?? DEFAULT_REDIS_URL;
+  // On a cluster, BullMQ's scripts and synack's own touch several keys at once: they must share a
+  // slot, which only a hash tag in the prefix ensures.
+  if (redisUrl.startsWith('redis-cluster') && !/\{[^}]+\}/.test(prefix ?? '')) {
+    issues.push({
+      path: [prefix === undefined ? 'redis' : 'prefix'],
+      message: `a Redis Cluster needs a hash-tagged prefix, e.g. prefix: "{${(prefix ?? 'synack').replace(/[{}]/g, '')}}"`,
+    });
+  }
   if (!complete || issues.length > 0 || envIssues.length > 0 || regions === undefined || allow === undefined) {
     return { issues, envIssues, config: undefined };
   }

@@ -19,9 +19,10 @@ export const probeJobTargetSchema = z.object({
     .array(z.enum(['v4', 'v6']))
     .min(1)
     .max(2),
-  timeoutMs: z.number().int().min(1).max(120_000),
+  /** As the config allows: at most 10 minutes. */
+  timeoutMs: z.number().int().min(1).max(600_000),
   /** Milliseconds after the slot's start at which this target is due. */
-  atMs: z.number().int().min(0).max(3_600_000),
+  atMs: z.number().int().min(0).max(86_400_000),
 });
 export type ProbeJobTarget = z.infer<typeof probeJobTargetSchema>;
 
