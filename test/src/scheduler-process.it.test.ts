@@ -91,4 +91,11 @@ describe('scheduler processes: reload on SIGHUP and fail-over', () => {
     );
     expect(survivor?.output()).toContain('took the scheduler lease');
   });
+
+  it('puts the schedule back when Redis loses its data, and stops on SIGTERM', async () => {
+    await client.flushall();
+    await waitForAsync(async () => (await scheduled()).join() === 'alpha', 15_000, 'the schedule to come back');
+    const survivor = schedulers.find((s) => s.child.exitCode === null && s.child.signalCode === null);
+    expect(await survivor?.stop('SIGTERM')).toBe(0);
+  });
 });
