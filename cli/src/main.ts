@@ -1,5 +1,6 @@
 import { isSynackError } from '@synack/shared/synack-error';
 import { Command, CommanderError } from 'commander';
+import { agentCommand } from './agent-command.ts';
 import { createCliServices } from './cli-services.ts';
 import { collectorCommand } from './collector-command.ts';
 import { diagnoseCommand } from './diagnose-command.ts';
@@ -27,6 +28,7 @@ const program = new Command('synack')
   .addCommand(collectorCommand().exitOverride())
   .addCommand(statusCommand(services).exitOverride())
   .addCommand(diagnoseCommand(services).exitOverride())
+  .addCommand(agentCommand().exitOverride())
   .addCommand(upCommand(services).exitOverride());
 
 try {

@@ -20,6 +20,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#define ADDON_NAME "tcp-receiver"
+#include "napi-errors.h"
+
 typedef struct {
   int fd;
   int family;
@@ -30,28 +33,6 @@ typedef struct {
   napi_async_context async_context;
 } receiver_t;
 
-#define CHECK(call)                                                                                \
-  do {                                                                                             \
-    if ((call) != napi_ok) {                                                                       \
-      napi_throw_error(env, "SYNACK_ERR_NATIVE", "tcp-receiver: " #call " failed");              \
-      return NULL;                                                                                 \
-    }                                                                                              \
-  } while (0)
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char message[160];
-  char code[32];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  snprintf(code, sizeof code, "%d", err);
-  napi_value error, code_value, message_value, errno_value;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
-  napi_create_error(env, code_value, message_value, &error);
-  napi_create_int32(env, err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_throw(env, error);
-  return NULL;
-}
 
 static void on_handle_closed(uv_handle_t *handle) { free(handle->data); }
 

@@ -129,8 +129,7 @@ export class SchedulerService {
       const live = pairs.split(' ').some((pair) => {
         const [region, kind, family] = pair.split('/');
         return (
-          target !== undefined &&
-          target.regions.includes(region ?? '') &&
+          target?.regions.includes(region ?? '') &&
           (target.probes as readonly string[]).includes(kind ?? '') &&
           (family === undefined || (target.families as readonly string[]).includes(family))
         );
