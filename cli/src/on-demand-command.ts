@@ -1,11 +1,11 @@
 import { formatRegionTable } from '@synack/runners/report/region-table';
 import { probeOnDemand } from '@synack/scheduler/on-demand-probe';
-import { probeQueueName } from '@synack/scheduler/scheduler-service';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { loadConfig } from '@synack/shared/config/load-config';
 import { parseEndpoint } from '@synack/shared/parse-endpoint';
 import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
 import { jobTargetOf } from '@synack/shared/wire/probe-job';
+import { onDemandQueueName } from '@synack/shared/wire/queue-names';
 import { Queue } from 'bullmq';
 import type { CliServices } from './cli-services.ts';
 import { connectRedis } from './redis-connect.ts';
@@ -47,7 +47,7 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
         queueFor: (region) => {
           let queue = queues.get(region);
           if (!queue) {
-            queue = new Queue(probeQueueName(region), { connection: redis, prefix: config.prefix });
+            queue = new Queue(onDemandQueueName(region), { connection: redis, prefix: config.prefix });
             queues.set(region, queue);
           }
           return queue;

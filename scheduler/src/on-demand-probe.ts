@@ -32,7 +32,8 @@ export type OnDemandDeps = {
 
 /**
  * Runs one probe now from several regions: checks that each region has a live runner (failing
- * clearly when one has none), puts a high-priority one-off job on each region's queue, and waits
+ * clearly when one has none), puts a one-off job on each region's on-demand queue (which runners
+ * serve apart from the scheduled one, so it never waits behind a backlog), and waits
  * until every region's runner has reported, or `waitMs` passes. The runners still apply their
  * allow-list and rate caps. Used by `synack probe --regions`, and by chat later.
  */
@@ -57,7 +58,6 @@ export async function probeOnDemand(deps: OnDemandDeps, request: OnDemandRequest
     request.regions.map((region) =>
       deps.queueFor(region).add('on-demand', job, {
         jobId: `od-${requestId}-${region}`,
-        priority: 1,
         removeOnComplete: true,
         removeOnFail: 1000,
       }),

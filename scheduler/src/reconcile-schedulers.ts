@@ -6,10 +6,8 @@ import type { DesiredSlot } from './desired-schedule.ts';
 export type ReconcileResult = { upserted: number; removed: number; unchanged: number };
 
 // Finished jobs are not kept: results travel on their own queue, and a queue of millions of
-// completed probe jobs would be Redis memory spent on nothing. A priority (BullMQ: lower runs
-// first; jobs without one run before any with one) lets on-demand jobs (priority 1) overtake a
-// backlog of scheduled ones.
-const TEMPLATE_OPTS = { removeOnComplete: true, removeOnFail: 1000, attempts: 1, priority: 10 };
+// completed probe jobs would be Redis memory spent on nothing.
+const TEMPLATE_OPTS = { removeOnComplete: true, removeOnFail: 1000, attempts: 1 };
 
 /**
  * Makes one region queue's Job Schedulers match `desired` (all for that queue): upserts the new

@@ -1,5 +1,6 @@
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
+import { probeQueueName } from '@synack/shared/wire/queue-names';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { type DesiredSlot, desiredSchedule } from './desired-schedule.ts';
@@ -8,9 +9,6 @@ import { reconcileSchedulers } from './reconcile-schedulers.ts';
 
 // At the default 2 s tick: a full comparison every 30 s.
 const FULL_RECONCILE_TICKS = 15;
-
-/** The queue a region's runners consume (same name the runners use). */
-export const probeQueueName = (region: string) => `probe-${region}`;
 
 export type SchedulerServiceOptions = {
   config: SynackConfig;

@@ -74,7 +74,7 @@ targets:
     queueFor: (region: string) => {
       let queue = queues.get(region);
       if (!queue) {
-        queue = new Queue(`probe-${region}`, { connection: client, prefix: config.prefix });
+        queue = new Queue(`ondemand-${region}`, { connection: client, prefix: config.prefix });
         queues.set(region, queue);
       }
       return queue;

@@ -3,14 +3,12 @@ import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { attemptRecordSchema } from '@synack/shared/wire/attempt-record-schema';
+import { RESULTS_QUEUE } from '@synack/shared/wire/queue-names';
 import { resultBatchSchema } from '@synack/shared/wire/result-message';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { type IngestInput, ingestBatch, ingestCommandArgs } from '../store/ingest-script.ts';
 import { updateFailing } from './failing-set.ts';
-
-/** The queue every runner sends its results to (same name the runners use). */
-export const RESULTS_QUEUE = 'results';
 
 // Duplicates come from a probe job redone by a second runner after the first died (within the
 // BullMQ lock time) or a batch sent again after a failed send (seconds): ten minutes of ids covers

@@ -4,6 +4,7 @@ import type { ControlTarget, SynackConfig } from '@synack/shared/config/synack-c
 import type { Logger } from '@synack/shared/logger';
 import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
 import { type ProbeJob, probeJobSchema } from '@synack/shared/wire/probe-job';
+import { onDemandQueueName, probeQueueName, RESULTS_QUEUE } from '@synack/shared/wire/queue-names';
 import type { ResultItem } from '@synack/shared/wire/result-message';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
@@ -13,11 +14,6 @@ import { RateLimiter } from './rate-limiter.ts';
 import { ResultSink } from './result-sink.ts';
 import { type ProbeJobDeps, type Resolution, runProbeJob } from './run-probe-job.ts';
 import { RUNNER_TTL_MS, RunnerRegistry } from './runner-registry.ts';
-
-/** The queue a region's runners consume. No ':' (BullMQ names). */
-export const probeQueueName = (region: string) => `probe-${region}`;
-/** The queue every runner sends its results to. */
-export const RESULTS_QUEUE = 'results';
 
 export type RegionRunnerOptions = {
   config: SynackConfig;
@@ -59,7 +55,7 @@ export class RegionRunner {
   private readonly rateLimiter: RateLimiter;
   private readonly startedAtMs = Date.now();
   private readonly sources = new Set<string>();
-  private worker: Worker | undefined;
+  private workers: Worker[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private controlTimer: NodeJS.Timeout | undefined;
   // In flight at stop(): awaited, so nothing is pushed or registered after the runner left.
@@ -105,18 +101,23 @@ export class RegionRunner {
     if (!config.regions.includes(region)) {
       throw new RangeError(`region "${region}" is not in ${config.file} (regions: ${config.regions.join(', ')})`);
     }
-    this.worker = new Worker(probeQueueName(region), (job) => this.process(job), {
-      // Stored on each job it takes (`processedBy`): who was probing when something went wrong.
-      name: this.options.runnerId,
-      connection: this.options.connection,
-      prefix: config.prefix,
-      concurrency: this.options.jobConcurrency ?? 256,
-      lockDuration: this.options.lockDurationMs ?? 15_000,
-      stalledInterval: Math.max(1000, Math.floor((this.options.lockDurationMs ?? 15_000) / 3)),
-      maxStalledCount: 3,
+    const lockDuration = this.options.lockDurationMs ?? 15_000;
+    // Scheduled jobs, and on-demand ones on a queue of their own (never behind a backlog).
+    this.workers = [probeQueueName(region), onDemandQueueName(region)].map((queue) => {
+      const worker = new Worker(queue, (job) => this.process(job), {
+        // Stored on each job it takes (`processedBy`): who was probing when something went wrong.
+        name: this.options.runnerId,
+        connection: this.options.connection,
+        prefix: config.prefix,
+        concurrency: this.options.jobConcurrency ?? 256,
+        lockDuration,
+        stalledInterval: Math.max(1000, Math.floor(lockDuration / 3)),
+        maxStalledCount: 3,
+      });
+      worker.on('error', (error) => logger.warn({ queue, err: error.message }, 'probe worker error'));
+      worker.on('failed', (job, error) => logger.warn({ queue, job: job?.id, err: error.message }, 'probe job failed'));
+      return worker;
     });
-    this.worker.on('error', (error) => logger.warn({ err: error.message }, 'probe worker error'));
-    this.worker.on('failed', (job, error) => logger.warn({ job: job?.id, err: error.message }, 'probe job failed'));
     const beat = () => {
       this.beating ??= this.beat().finally(() => {
         this.beating = undefined;
@@ -134,7 +135,7 @@ export class RegionRunner {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.controlTimer);
-    await this.worker?.close();
+    await Promise.all(this.workers.map((worker) => worker.close()));
     await this.controlRun;
     await this.beating;
     await this.sink.close();
