@@ -93,7 +93,7 @@ targets:
   };
   const current = async () => (await api.get<{ current: Diag[] }>('/v1/diagnoses?target=web6')).current[0];
 
-  it('names a missing route back as the cause, with the agent’s evidence, and resolves when it returns', async () => {
+  it('names a missing IPv6 default route as the cause, with the agent’s evidence, and resolves when it returns', async () => {
     // Healthy first: both regions answered over IPv6.
     await waitForAsync(
       async () => {
@@ -103,30 +103,33 @@ targets:
       20_000,
       'healthy probes from both regions',
     );
-    // No route from the server back to region b's IPv6 prefix (more specific than the link's).
     const injected = Date.now();
-    await lab.run('server', ['ip', '-6', 'route', 'add', 'unreachable', '2001:db8:b::/64', 'metric', '1']);
+    await lab.run('server', ['ip', '-6', 'route', 'del', 'default']);
     await waitForAsync(async () => (await current())?.verdict === 'server_no_route_to_client', 20_000, 'the verdict');
     const seconds = (Date.now() - injected) / 1000;
     // The failing route lookup decides it; the counters of the dropped SYNs follow in the next
     // snapshots, and the open diagnosis is updated with them.
     const factsOf = (d: Diag | undefined) => Object.fromEntries((d?.evidence ?? []).map((e) => [e.fact, e.value]));
     await waitForAsync(
-      async () => Number(factsOf(await current()).TcpExtListenDrops) > 0,
+      async () => {
+        const facts = factsOf(await current());
+        return Number(facts.TcpExtListenDrops) > 0 && Number(facts.Ip6OutNoRoutes) > 0;
+      },
       15_000,
       'the dropped SYNs in the evidence',
     );
     const diagnosis = await current();
-    expect(diagnosis).toMatchObject({ status: 'open', scope: { families: ['v6'], regions: ['b'] } });
+    expect(diagnosis).toMatchObject({ status: 'open', scope: { families: ['v6'], regions: ['a', 'b'] } });
     const facts = factsOf(diagnosis);
+    expect(facts['route get 2001:db8:a::2 (a)']).toMatch(/^unreachable/);
     expect(facts['route get 2001:db8:b::2 (b)']).toMatch(/^unreachable/);
-    // The kernel drops each SYN it cannot answer (an `unreachable` route, unlike a missing one,
-    // does not count in Ip6OutNoRoutes), while the accept queue stays empty.
+    // One drop per SYN the kernel could not answer, counted as a route failure, queue empty.
     expect(Number(facts.TcpExtListenDrops)).toBeGreaterThan(0);
+    expect(Number(facts.Ip6OutNoRoutes)).toBeGreaterThan(0);
     expect(facts.TcpExtListenOverflows).toBe(0);
     expect(facts['v6 [::]:8443 accept queue']).toMatch(/^0\//);
     expect(seconds).toBeLessThan(15);
-    await lab.run('server', ['ip', '-6', 'route', 'del', 'unreachable', '2001:db8:b::/64', 'metric', '1']);
+    await lab.run('server', ['ip', '-6', 'route', 'add', 'default', 'via', '2001:db8:5::1']);
     await waitForAsync(async () => (await current())?.status === 'resolved', 20_000, 'the diagnosis to resolve');
   });
 });

@@ -6,17 +6,20 @@ import { newlineBeforeClosingBraces } from './nft-ruleset.ts';
 import { stopProcess } from './process-group.ts';
 import { runChecked, runCommand } from './run-command.ts';
 
-/** The namespaces of a region lab: one per region, and the server they both reach. */
-export type RegionHost = 'a' | 'b' | 'server';
+/** The namespaces of a region lab: one per region, the router, and the server they reach. */
+export type RegionHost = 'a' | 'b' | 'router' | 'server';
 
 /**
- * Two "regions" with their own path to one server:
+ * Two "regions" with their own link to a router, and the server behind it:
  *
- *     region a 10.1.0.2, 2001:db8:a::2 --- server (10.1.0.1) ---+
- *     region b 10.2.0.2, 2001:db8:b::2 --- server (10.2.0.1) ---+- service 203.0.113.10, 2001:db8:5::10
+ *     region a 10.1.0.2, 2001:db8:a::2 --- (10.1.0.1, 2001:db8:a::1)
+ *                                              router (forwarding) --- (203.0.113.1, 2001:db8:5::1)
+ *     region b 10.2.0.2, 2001:db8:b::2 --- (10.2.0.1, 2001:db8:b::1)        |
+ *                                                                 server 203.0.113.10, 2001:db8:5::10
  *
- * so a fault on one region's path (a server firewall rule matching its addresses) leaves the
- * other untouched. Needs root; gate with `requireLabOrSkip()`.
+ * The server reaches both regions through its default routes, as a real server does; a fault on
+ * one region's path (a rule matching its addresses, on the router or the server) leaves the other
+ * untouched. Needs root; gate with `requireLabOrSkip()`.
  */
 export type RegionLab = {
   readonly names: Record<RegionHost, string>;
@@ -37,7 +40,12 @@ export async function createRegionLab(): Promise<RegionLab> {
   if (!ip || !nft) throw new Error('region lab: ip and nft are needed (iproute2, nftables)');
   count += 1;
   const base = `sk${process.pid.toString(36)}-g${count}`;
-  const names: Record<RegionHost, string> = { a: `${base}-a`, b: `${base}-b`, server: `${base}-s` };
+  const names: Record<RegionHost, string> = {
+    a: `${base}-a`,
+    b: `${base}-b`,
+    router: `${base}-r`,
+    server: `${base}-s`,
+  };
   const leftovers = { ip, namespaces: Object.values(names), pids: new Set<number>() };
   const forget = reapOnExit(leftovers);
   const children = new Set<ChildProcess>();
@@ -71,19 +79,45 @@ export async function createRegionLab(): Promise<RegionLab> {
         'index',
         String(index + 1),
         'netns',
-        names.server,
+        names.router,
       ]);
       await sh(['-n', ns, 'addr', 'add', `10.${net}.0.2/24`, 'dev', 'eth0']);
       await sh(['-n', ns, 'addr', 'add', `2001:db8:${hex}::2/64`, 'dev', 'eth0', 'nodad']);
-      await sh(['-n', names.server, 'addr', 'add', `10.${net}.0.1/24`, 'dev', `to-${region}`]);
-      await sh(['-n', names.server, 'addr', 'add', `2001:db8:${hex}::1/64`, 'dev', `to-${region}`, 'nodad']);
+      await sh(['-n', names.router, 'addr', 'add', `10.${net}.0.1/24`, 'dev', `to-${region}`]);
+      await sh(['-n', names.router, 'addr', 'add', `2001:db8:${hex}::1/64`, 'dev', `to-${region}`, 'nodad']);
       await sh(['-n', ns, 'link', 'set', 'eth0', 'up']);
-      await sh(['-n', names.server, 'link', 'set', `to-${region}`, 'up']);
+      await sh(['-n', names.router, 'link', 'set', `to-${region}`, 'up']);
       await sh(['-n', ns, 'route', 'add', 'default', 'via', `10.${net}.0.1`]);
       await sh(['-n', ns, '-6', 'route', 'add', 'default', 'via', `2001:db8:${hex}::1`]);
     }
-    await sh(['-n', names.server, 'addr', 'add', '203.0.113.10/32', 'dev', 'lo']);
-    await sh(['-n', names.server, 'addr', 'add', '2001:db8:5::10/128', 'dev', 'lo']);
+    await sh([
+      '-n',
+      names.server,
+      'link',
+      'add',
+      'eth0',
+      'index',
+      '45',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'to-server',
+      'index',
+      '46',
+      'netns',
+      names.router,
+    ]);
+    await sh(['-n', names.server, 'addr', 'add', '203.0.113.10/24', 'dev', 'eth0']);
+    await sh(['-n', names.server, 'addr', 'add', '2001:db8:5::10/64', 'dev', 'eth0', 'nodad']);
+    await sh(['-n', names.router, 'addr', 'add', '203.0.113.1/24', 'dev', 'to-server']);
+    await sh(['-n', names.router, 'addr', 'add', '2001:db8:5::1/64', 'dev', 'to-server', 'nodad']);
+    await sh(['-n', names.server, 'link', 'set', 'eth0', 'up']);
+    await sh(['-n', names.router, 'link', 'set', 'to-server', 'up']);
+    await sh(['-n', names.server, 'route', 'add', 'default', 'via', '203.0.113.1']);
+    await sh(['-n', names.server, '-6', 'route', 'add', 'default', 'via', '2001:db8:5::1']);
+    await writeSysctl(ip, names.router, 'net.ipv4.ip_forward', 1);
+    await writeSysctl(ip, names.router, 'net.ipv6.conf.all.forwarding', 1);
   } catch (error) {
     for (const ns of Object.values(names)) await runCommand([ip, 'netns', 'del', ns]);
     forget();
