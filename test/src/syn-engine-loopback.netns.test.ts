@@ -151,7 +151,15 @@ describe.skipIf(requireRawOrSkip())('SYN engine against the kernel on loopback (
     'settles each attempt to %s as soon as its answer is read, with nothing else waking the process',
     async (address) => {
       const child = fileURLToPath(new URL('./support/resolve-lag-child.ts', import.meta.url));
-      const { stdout } = await promisify(execFile)(process.execPath, [child, address], { timeout: 30_000 });
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [child, address], {
+        timeout: 30_000,
+      }).catch((error: { stdout?: string; stderr?: string; signal?: string }) => {
+        // What the child printed tells a hang from a crash.
+        throw new Error(
+          `resolve-lag child ${error.signal ?? 'failed'}: stdout ${JSON.stringify(error.stdout)}, stderr ${JSON.stringify(error.stderr?.slice(0, 2000))}`,
+        );
+      });
+      expect(stderr, 'attempts without an answer').toBe('');
       const lags = JSON.parse(stdout) as number[];
       expect(lags).toHaveLength(10);
       expect(Math.max(...lags)).toBeLessThan(100);
