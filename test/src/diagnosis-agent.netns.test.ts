@@ -1,88 +1,35 @@
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@synack/shared/config/parse-config';
 import type { EvidenceFact } from '@synack/shared/verdict';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLabOrSkip } from './lab/lab-availability.ts';
-import { createRegionLab, type RegionLab } from './lab/region-lab.ts';
-import { waitForLine } from './lab/wait-for-line.ts';
-import { collector, scheduler } from './support/pipeline.ts';
-import { startRedis, type TestRedis } from './support/redis-server.ts';
-import { synackArgv } from './support/synack-cli.ts';
+import type { RegionLab } from './lab/region-lab.ts';
+import { startAgentLab } from './support/agent-lab-stack.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const PORT = 8443;
-const TOKEN = 'the-server-agent-token-0123456789';
-const LISTENER = fileURLToPath(new URL('./lab/tcp-listener.ts', import.meta.url));
 
 // The case from DEVELOPERS.md, end to end: the server loses its IPv6 route back to region b. The
 // SYNs still arrive; the kernel drops each one (ListenDrops) while the listen queue stays healthy. A real agent on the server reports that, with the failing route lookup, and the
 // collector names it: server_no_route_to_client, IPv6, region b. Then the route comes back.
 describe.skipIf(requireLabOrSkip())('host agent evidence in the two-region lab (needs root)', () => {
+  let stack: Awaited<ReturnType<typeof startAgentLab>>;
   let lab: RegionLab;
-  let redis: TestRedis;
-  let dir: string;
-  const stops: (() => Promise<void>)[] = [];
-  let api: Awaited<ReturnType<typeof collector>>;
+  let api: Awaited<ReturnType<typeof startAgentLab>>['api'];
 
   beforeAll(async () => {
-    lab = await createRegionLab();
-    dir = await mkdtemp(join(tmpdir(), 'synack-agent-e2e-'));
-    const socket = join(dir, 'redis.sock');
-    redis = await startRedis(['--unixsocket', socket, '--unixsocketperm', '700']);
-    const yaml = `redis: unix://${socket}
-prefix: agent-e2e
-regions: [a, b]
-allow:
-  - { cidr: 203.0.113.10/32, ports: "${PORT}" }
-  - { cidr: "2001:db8:5::10/128", ports: "${PORT}" }
-defaults: { interval: 1s, timeout: 700ms, failing_interval: 1s }
-collector: { listen: "127.0.0.1:18470" }
-agents:
-  - { id: server, token_sha256: ${createHash('sha256').update(TOKEN).digest('hex')}, targets: [web6] }
-targets:
-  - { name: web6, address: "2001:db8:5::10", port: ${PORT} }
-`;
-    const file = join(dir, 'synack.yaml');
-    await writeFile(file, yaml);
-    const tokenFile = join(dir, 'agent.token');
-    await writeFile(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-    const agentFile = join(dir, 'agent.yaml');
-    await writeFile(
-      agentFile,
-      `agent:\n  id: server\n  collector: http://127.0.0.1:18470\n  token_file: ${tokenFile}\n  interval: 2s\n`,
-    );
-    const parsed = parseConfig(yaml, file, {});
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    const listener = lab.spawn('server', [process.execPath, LISTENER, '--port', String(PORT)]);
-    await waitForLine(listener, 'listening', 10_000, ['tcp-listener']);
-    // The agent reaches a collector in its own namespace; Redis is shared over the unix socket.
-    for (const [host, argv] of [
-      ['server', synackArgv('collector', '--config', file)],
-      ['server', synackArgv('agent', '--config', agentFile)],
-      ['a', synackArgv('runner', '--region', 'a', '--id', 'runner-a', '--config', file)],
-      ['b', synackArgv('runner', '--region', 'b', '--id', 'runner-b', '--config', file)],
-    ] as const) {
-      const child = lab.spawn(host, argv);
-      child.stdout?.resume();
-      child.stderr?.resume();
-    }
-    const s = scheduler(parsed.config);
-    s.service.start();
-    stops.push(s.stop);
-    // A second collector here, sharing Redis, serves the API to the test.
-    api = await collector({ ...parsed.config, collector: { ...parsed.config.collector, listen: '127.0.0.1:0' } });
-    stops.push(api.stop);
+    stack = await startAgentLab({
+      prefix: 'agent-e2e',
+      port: PORT,
+      defaults: '{ interval: 1s, timeout: 700ms, failing_interval: 1s }',
+      targets: `  - { name: web6, address: "2001:db8:5::10", port: ${PORT} }`,
+      agentTargets: ['web6'],
+      agentInterval: '2s',
+    });
+    lab = stack.lab;
+    api = stack.api;
   });
 
   afterAll(async () => {
-    for (const stop of stops.reverse()) await stop();
-    await lab?.destroy();
-    await redis?.cleanup();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   type Diag = {
