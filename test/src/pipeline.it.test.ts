@@ -38,6 +38,7 @@ runner:
 targets:
   - { name: open, address: 127.0.0.1, port: ${open.port} }
   - { name: closed, address: 127.0.0.1, port: ${closed}, regions: [r1], interval: 4s, failing_interval: 1s }
+${Array.from({ length: 8 }, (_, i) => `  - { name: extra-${i}, address: 127.0.0.1, port: ${open.port}, regions: [r1] }`).join('\n')}
 `,
       redis.url,
     );
