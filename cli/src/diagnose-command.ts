@@ -4,7 +4,7 @@ import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import { Command } from 'commander';
 import type { CliServices } from './cli-services.ts';
 import { formatDiagnosis } from './diagnosis-text.ts';
-import { parseListen } from './listen-address.ts';
+import { collectorUrl } from './listen-address.ts';
 import { runOnDemand } from './on-demand-command.ts';
 
 /** `synack diagnose TARGET [--fresh] [--json]`: why handshakes to a target fail, from the collector. */
@@ -20,8 +20,7 @@ export function diagnoseCommand(services: CliServices): Command {
       if (!flags.collector && !flags.config) throw services.usageError('give --collector URL or --config FILE');
       let base = flags.collector;
       if (!base && flags.config) {
-        const { hostname, port } = parseListen('collector.listen', (await loadConfig(flags.config)).collector.listen);
-        base = `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname === '::' ? '::1' : hostname}]` : hostname}:${port}`;
+        base = collectorUrl((await loadConfig(flags.config)).collector.listen);
       }
       if (flags.fresh) {
         if (!flags.config) throw services.usageError('--fresh needs --config (to reach the runners)');

@@ -4,7 +4,7 @@ import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
 import { Command } from 'commander';
 import type { CliServices } from './cli-services.ts';
-import { parseListen } from './listen-address.ts';
+import { collectorUrl } from './listen-address.ts';
 import { formatStatus } from './status-table.ts';
 
 /** Reads the collector's API: targets and live runners. */
@@ -42,16 +42,7 @@ export function statusCommand(services: CliServices): Command {
       let base = flags.collector;
       if (!base) {
         if (!flags.config) throw services.usageError('give --collector URL or --config FILE');
-        const { hostname, port } = parseListen('collector.listen', (await loadConfig(flags.config)).collector.listen);
-        const host =
-          hostname === '0.0.0.0'
-            ? '127.0.0.1'
-            : hostname === '::'
-              ? '[::1]'
-              : hostname.includes(':')
-                ? `[${hostname}]`
-                : hostname;
-        base = `http://${host}:${port}`;
+        base = collectorUrl((await loadConfig(flags.config)).collector.listen);
       }
       const status = await fetchStatus(base.replace(/\/+$/, ''));
       services.out(flags.json ? JSON.stringify(status) : formatStatus(status.targets, status.runners, Date.now()));

@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import { PROBE_JOB_VERSION, type ProbeJob, type ProbeJobTarget } from '@synack/shared/wire/probe-job';
-import { liveRunners } from '@synack/shared/wire/runner-heartbeat';
+import { liveRunners, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import type { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-
-const RUNNER_TTL_MS = 15_000;
 
 /** What an on-demand probe asks for. */
 export type OnDemandRequest = {
@@ -39,7 +37,7 @@ export type OnDemandDeps = {
  */
 export async function probeOnDemand(deps: OnDemandDeps, request: OnDemandRequest): Promise<OnDemandResult> {
   const now = deps.now ?? Date.now;
-  const live = liveRunners(await deps.redis.hgetall(`${deps.prefix}:runners`), now(), RUNNER_TTL_MS);
+  const live = liveRunners(await deps.redis.hgetall(runnersKey(deps.prefix)), now());
   const dead = request.regions.filter((region) => !live.some((runner) => runner.region === region));
   if (dead.length > 0) {
     throw new SynackError(

@@ -1,12 +1,11 @@
 import type { AgentConfig, SynackConfig } from '@synack/shared/config/synack-config';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
-import { liveRunners } from '@synack/shared/wire/runner-heartbeat';
+import { liveRunners, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import type { Cluster, Redis } from 'ioredis';
 import type { AgentIntake, AgentWatch } from '../api/create-app.ts';
 import { authenticateAgent } from './agent-auth.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
-const RUNNER_TTL_MS = 15_000;
 const POLL_MS = 200;
 
 /** The API's agent side, on Redis: snapshots into the store, requests through it, watch lists from config and heartbeats. */
@@ -23,7 +22,7 @@ export function agentIntake(options: {
       (a, b) => a - b,
     );
     const byAddress = new Map<string, Set<string>>();
-    for (const runner of liveRunners(await options.redis.hgetall(`${config.prefix}:runners`), now(), RUNNER_TTL_MS)) {
+    for (const runner of liveRunners(await options.redis.hgetall(runnersKey(config.prefix)), now())) {
       for (const address of runner.sourceAddresses) {
         const regions = byAddress.get(address) ?? new Set<string>();
         regions.add(runner.region);

@@ -1,13 +1,12 @@
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { isAnswered } from '@synack/shared/probe-outcome';
-import { liveRunners } from '@synack/shared/wire/runner-heartbeat';
+import { liveRunners, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import type { Cluster, Redis } from 'ioredis';
 import type { DiagnosisStore } from '../diagnosis/diagnosis-store.ts';
 import { listSeries, readHistory, readLatest, readWindow } from '../store/read-aggregates.ts';
 import type { CollectorReads } from './create-app.ts';
 import type { TargetStatus } from './target-status.ts';
 
-const RUNNER_TTL_MS = 15_000;
 const WINDOW_MS = 5 * 60_000;
 const CHUNK = 200;
 
@@ -34,7 +33,7 @@ export function redisReads(options: RedisReadsOptions): CollectorReads {
       return { redis: redisOk, ...options.counters() };
     },
     async runners() {
-      return liveRunners(await redis.hgetall(`${options.prefix()}:runners`), now(), RUNNER_TTL_MS);
+      return liveRunners(await redis.hgetall(runnersKey(options.prefix())), now());
     },
     async targets() {
       const prefix = options.prefix();

@@ -177,6 +177,16 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
   const src = `agent:${agent.id}`;
   const d = (name: string) => agent.counterDeltas[name] ?? 0;
   const counter = (name: string) => fact(`${src} counters`, name, d(name));
+  const queueFacts = agent.listeners
+    .filter((l) => l.port === input.target.port)
+    .map((l) =>
+      fact(
+        `${src} listeners`,
+        `${l.family} [${l.address}]:${l.port} accept queue`,
+        `${l.acceptQueue}/${l.acceptQueueMax}`,
+      ),
+    );
+  const deadNeighbour = (r: (typeof agent.routes)[number]) => r.neighbour === 'FAILED' || r.neighbour === 'INCOMPLETE';
 
   // No route back: the kernel consumes the SYN without a SYN-ACK (tcp_conn_request: route_req fails).
   const noRoute = groups.filter((g) =>
@@ -197,28 +207,15 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       counter('TcpExtListenDrops'),
       counter(noRoute.some((g) => g.family === 'v6') ? 'Ip6OutNoRoutes' : 'IpOutNoRoutes'),
       counter('TcpExtListenOverflows'),
-      ...agent.listeners
-        .filter((l) => l.port === input.target.port)
-        .map((l) =>
-          fact(
-            `${src} listeners`,
-            `${l.family} [${l.address}]:${l.port} accept queue`,
-            `${l.acceptQueue}/${l.acceptQueueMax}`,
-          ),
-        ),
+      ...queueFacts,
       ...probeFacts,
     ]);
   }
   const deadHop = groups.filter((g) =>
-    agent.routes.some(
-      (r) =>
-        r.family === g.family &&
-        r.regions.includes(g.region) &&
-        (r.neighbour === 'FAILED' || r.neighbour === 'INCOMPLETE'),
-    ),
+    agent.routes.some((r) => r.family === g.family && r.regions.includes(g.region) && deadNeighbour(r)),
   );
   if (deadHop.length > 0) {
-    const hops = agent.routes.filter((r) => r.neighbour === 'FAILED' || r.neighbour === 'INCOMPLETE');
+    const hops = agent.routes.filter(deadNeighbour);
     return result(Verdict.serverNexthopDead, deadHop, [
       ...hops.map((r) =>
         fact(
@@ -234,15 +231,7 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
     return result(Verdict.acceptQueueOverflow, groups, [
       counter('TcpExtListenOverflows'),
       counter('TcpExtListenDrops'),
-      ...agent.listeners
-        .filter((l) => l.port === input.target.port)
-        .map((l) =>
-          fact(
-            `${src} listeners`,
-            `${l.family} [${l.address}]:${l.port} accept queue`,
-            `${l.acceptQueue}/${l.acceptQueueMax}`,
-          ),
-        ),
+      ...queueFacts,
       ...probeFacts,
     ]);
   }

@@ -1,11 +1,9 @@
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import type { TargetConfig } from '@synack/shared/config/synack-config';
-import { liveRunners } from '@synack/shared/wire/runner-heartbeat';
+import { liveRunners, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import type { Cluster, Redis } from 'ioredis';
 import { readHistory } from '../store/read-aggregates.ts';
 import type { DiagnosisInput, ObservedAttempt } from './diagnosis-input.ts';
-
-const RUNNER_TTL_MS = 15_000;
 
 /**
  * Collects one target's evidence for the window ending at `nowMs`: every region's recent attempts
@@ -46,7 +44,7 @@ export async function gatherEvidence(
       attempts.push(attempt);
     }
   }
-  const runners = liveRunners(await redis.hgetall(`${prefix}:runners`), nowMs, RUNNER_TTL_MS)
+  const runners = liveRunners(await redis.hgetall(runnersKey(prefix)), nowMs)
     .filter((r) => target.regions.includes(r.region))
     .map((r) => ({ id: r.id, region: r.region, controlOk: r.control?.ok ?? null }));
   return {

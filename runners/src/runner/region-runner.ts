@@ -6,14 +6,14 @@ import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
 import { type ProbeJob, probeJobSchema } from '@synack/shared/wire/probe-job';
 import { onDemandQueueName, probeQueueName, RESULTS_QUEUE } from '@synack/shared/wire/queue-names';
 import type { ResultItem } from '@synack/shared/wire/result-message';
-import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
+import { RUNNER_TTL_MS, type RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ResultSink } from './result-sink.ts';
 import { type ProbeJobDeps, type Resolution, runProbeJob } from './run-probe-job.ts';
-import { RUNNER_TTL_MS, RunnerRegistry } from './runner-registry.ts';
+import { RunnerRegistry } from './runner-registry.ts';
 
 export type RegionRunnerOptions = {
   config: SynackConfig;

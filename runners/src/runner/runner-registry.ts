@@ -1,8 +1,5 @@
-import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
+import { type RunnerHeartbeat, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import type { Cluster, Redis } from 'ioredis';
-
-/** How long a heartbeat keeps a runner "live". Runners beat every third of it. */
-export const RUNNER_TTL_MS = 15_000;
 
 /**
  * Where runners announce themselves: a hash of heartbeats and a sorted set of last-seen times,
@@ -20,12 +17,12 @@ export class RunnerRegistry {
   async beat(heartbeat: RunnerHeartbeat): Promise<void> {
     await this.redis
       .multi()
-      .hset(`${this.prefix}:runners`, heartbeat.id, JSON.stringify(heartbeat))
+      .hset(runnersKey(this.prefix), heartbeat.id, JSON.stringify(heartbeat))
       .zadd(`${this.prefix}:runners-seen`, heartbeat.seenAtMs, heartbeat.id)
       .exec();
   }
 
   async leave(id: string): Promise<void> {
-    await this.redis.multi().hdel(`${this.prefix}:runners`, id).zrem(`${this.prefix}:runners-seen`, id).exec();
+    await this.redis.multi().hdel(runnersKey(this.prefix), id).zrem(`${this.prefix}:runners-seen`, id).exec();
   }
 }

@@ -21,11 +21,17 @@ export const runnerHeartbeatSchema = z.object({
 });
 export type RunnerHeartbeat = z.infer<typeof runnerHeartbeatSchema>;
 
+/** How long a heartbeat keeps a runner "live"; runners beat every third of it. */
+export const RUNNER_TTL_MS = 15_000;
+
+/** The Redis hash of heartbeats (runner id → JSON), under a config prefix. */
+export const runnersKey = (prefix: string) => `${prefix}:runners`;
+
 /**
  * The runners whose last heartbeat is younger than `ttlMs`, from the registry hash as read
  * (`HGETALL`). Entries that fail the schema are skipped, not fatal. Pure.
  */
-export function liveRunners(raw: Record<string, string>, nowMs: number, ttlMs: number): RunnerHeartbeat[] {
+export function liveRunners(raw: Record<string, string>, nowMs: number, ttlMs = RUNNER_TTL_MS): RunnerHeartbeat[] {
   const out: RunnerHeartbeat[] = [];
   for (const text of Object.values(raw)) {
     let value: unknown;
