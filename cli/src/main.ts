@@ -4,6 +4,7 @@ import { agentCommand } from './agent-command.ts';
 import { createCliServices } from './cli-services.ts';
 import { collectorCommand } from './collector-command.ts';
 import { diagnoseCommand } from './diagnose-command.ts';
+import { labCommand } from './lab-command.ts';
 import { probeCommand } from './probe-command.ts';
 import { runnerCommand } from './runner-command.ts';
 import { schedulerCommand } from './scheduler-command.ts';
@@ -29,6 +30,7 @@ const program = new Command('synack')
   .addCommand(statusCommand(services).exitOverride())
   .addCommand(diagnoseCommand(services).exitOverride())
   .addCommand(agentCommand().exitOverride())
+  .addCommand(labCommand(services).exitOverride())
   .addCommand(upCommand(services).exitOverride());
 
 try {

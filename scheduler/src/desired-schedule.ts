@@ -27,8 +27,9 @@ export const LEAD_MS = 300;
  *
  * Targets are grouped by (region, interval, 100 ms slot of their offset): 10,000 targets at 10 s
  * are 100 schedulers per region, each job released `LEAD_MS` before its slot and carrying the
- * targets of its slot with when each is due (`atMs` after the release), which the runner honours. A target in `failing` is probed at its failing interval
- * instead, in every region, until it recovers.
+ * targets of its slot with when each is due (`atMs` after the release), which the runner honours.
+ * A target's regions are spread evenly over its interval from its offset. A target in `failing`
+ * is probed at its failing interval instead, in every region, until it recovers.
  */
 export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<string>): DesiredSlot[] {
   const slots = new Map<string, DesiredSlot>();
@@ -36,9 +37,12 @@ export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<strin
     const everyMs = failing.has(target.name)
       ? Math.min(target.failingIntervalMs, target.intervalMs)
       : target.intervalMs;
-    const offset = targetOffsetMs(target.name, everyMs);
-    const slot = Math.floor(offset / SLOT_MS);
-    for (const region of target.regions) {
+    const base = targetOffsetMs(target.name, everyMs);
+    for (const [index, region] of target.regions.entries()) {
+      // Regions take turns over the interval: a fault that hits every region is seen by one of
+      // them within interval / regions, at no extra probes.
+      const offset = (base + Math.floor((index * everyMs) / target.regions.length)) % everyMs;
+      const slot = Math.floor(offset / SLOT_MS);
       const schedulerId = `i${everyMs}-s${slot}`;
       const key = `${region} ${schedulerId}`;
       let desired = slots.get(key);

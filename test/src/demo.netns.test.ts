@@ -9,10 +9,10 @@ describe.skipIf(requireLabOrSkip())('npm run demo (needs root)', () => {
   it('names the missing IPv6 default route with its evidence, then sees it resolve', async () => {
     const demo = fileURLToPath(new URL('./demo/no-route-demo.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [demo], { timeout: 150_000 });
-    expect(stdout).toMatch(/^web: server_no_route_to_client {2}\(IPv6; regions a, b\) {2}open since/m);
-    expect(stdout).toMatch(/route get 2001:db8:a::2 \(a\) +unreachable: Network is unreachable/);
-    expect(stdout).toMatch(/Ip6OutNoRoutes +[1-9]/);
-    expect(stdout).toMatch(/TcpExtListenOverflows +0$/m);
-    expect(stdout).toMatch(/^web: server_no_route_to_client {2}\(IPv6; regions a, b\) {2}resolved at/m);
+    expect(stdout, stdout).toMatch(/^web: server_no_route_to_client {2}\(IPv6; regions a, b\) {2}open since/m);
+    expect(stdout, stdout).toMatch(/route get 2001:db8:a::2 \(a\) +unreachable: Network is unreachable/);
+    expect(stdout, stdout).toMatch(/Ip6OutNoRoutes +[1-9]/);
+    expect(stdout, stdout).toMatch(/TcpExtListenOverflows +0$/m);
+    expect(stdout, stdout).toMatch(/^web: server_no_route_to_client {2}\(IPv6; regions a, b\) {2}resolved at/m);
   }, 160_000);
 });

@@ -34,29 +34,32 @@ const rule = (packets: number) => ({
 });
 
 describe('agentView', () => {
-  it('sums counter deltas and drops over the window, and takes the latest state', () => {
+  it('sums counter deltas and drops over the snapshots wholly inside the window, and takes the latest state', () => {
     const view = agentView(
       [
         snap(1000, { counterDeltas: { TcpExtListenDrops: 100 } }),
-        snap(2000, {
+        // Straddles the window's start (1500): its deltas may be an earlier fault's.
+        snap(2000, { counterDeltas: { TcpExtListenOverflows: 9 } }),
+        snap(3000, {
           counterDeltas: { TcpExtListenDrops: 3, Ip6OutNoRoutes: 3 },
           drops: [{ reason: 'NO_SOCKET', family: 'v4', port: 80, count: 2 }],
         }),
-        snap(3000, {
+        snap(4000, {
           counterDeltas: { TcpExtListenDrops: 4 },
           drops: [{ reason: 'NO_SOCKET', family: 'v4', port: 80, count: 5 }],
           sysctls: { a: '1' },
         }),
       ],
       1500,
-      3000,
+      4000,
     );
     expect(view?.counterDeltas).toEqual({ TcpExtListenDrops: 7, Ip6OutNoRoutes: 3 });
     expect(view?.drops).toEqual([{ reason: 'NO_SOCKET', family: 'v4', port: 80, count: 7 }]);
     expect(view?.sysctls).toEqual({ a: '1' });
+    expect(view?.span).toEqual({ fromMs: 2000, toMs: 4000 });
   });
 
-  it('counts firewall packets from just before the window to the latest snapshot', () => {
+  it('counts firewall packets over the same span', () => {
     const view = agentView(
       [
         snap(1000, { firewall: [rule(10)] }),
@@ -66,10 +69,24 @@ describe('agentView', () => {
       1500,
       3000,
     );
-    expect(view?.firewallDeltas).toEqual({ 3: 32 });
+    expect(view?.firewallDeltas).toEqual({ 'inet f 3': 27 });
   });
 
-  it('is null without a snapshot in the window', () => {
-    expect(agentView([snap(1000)], 1500, 3000)).toBeNull();
+  it('counts every packet of a rule added during the span, but not of one merely first seen', () => {
+    const added = agentView([snap(1000), snap(2000), snap(3000, { firewall: [rule(5)] })], 1500, 3000);
+    expect(added?.firewallDeltas).toEqual({ 'inet f 3': 5 });
+    // The span's first snapshot is all there is: the rule may be old, so its history is not counted.
+    const firstSeen = agentView(
+      [snap(2500, { sinceMs: 2000, firewall: [rule(9)] }), snap(3000, { sinceMs: 2500, firewall: [rule(12)] })],
+      1500,
+      3000,
+    );
+    expect(firstSeen?.firewallDeltas).toEqual({ 'inet f 3': 3 });
+  });
+
+  it('is null until a snapshot lies wholly inside the window', () => {
+    expect(agentView([snap(1000), snap(2000)], 1500, 3000)).toBeNull();
+    // The first snapshot after an agent starts has no deltas to speak of.
+    expect(agentView([snap(2000, { sinceMs: null })], 1500, 3000)).toBeNull();
   });
 });

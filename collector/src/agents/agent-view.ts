@@ -1,48 +1,55 @@
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import type { DiagnosisInput } from '../diagnosis/diagnosis-input.ts';
 
+/** A firewall rule's identity across snapshots: handles are only unique within a table. */
+export function firewallRuleKey(rule: { family: string; table: string; handle: number }): string {
+  return `${rule.family} ${rule.table} ${rule.handle}`;
+}
+
 /**
- * One agent's view of a window, from its snapshots (oldest first): counter deltas and drop counts
- * summed over the snapshots taken in the window, firewall rule counters as the increase across
- * it, and the latest listeners, route lookups, sysctls and source states. Pure. `null` when no
- * snapshot falls in the window.
+ * One agent's view of what happened from `fromMs` to `toMs`, from its snapshots. Pure.
+ *
+ * Counter deltas and drop counts are summed over the snapshots whose deltas lie wholly after
+ * `fromMs` (their `sinceMs` is at or after it): a snapshot that straddles `fromMs` mixes in what
+ * came before, such as the counters of an earlier, fixed fault. Firewall rule counters are the
+ * increase over the same span; a rule the span's first snapshot did not have was added since, and
+ * all its packets count. Listeners, route lookups, sysctls and sources are the latest. `span` says
+ * what the view covers; `null` when no snapshot lies wholly in the window yet.
  */
 export function agentView(
   snapshots: readonly AgentSnapshot[],
   fromMs: number,
   toMs: number,
 ): NonNullable<DiagnosisInput['agent']> | null {
-  const inWindow = snapshots.filter((s) => s.atMs > fromMs && s.atMs <= toMs).sort((a, b) => a.atMs - b.atMs);
-  const latest = inWindow.at(-1);
-  if (!latest) return null;
+  const sorted = snapshots.filter((s) => s.atMs <= toMs).sort((a, b) => a.atMs - b.atMs);
+  const covering = sorted.filter((s) => s.sinceMs !== null && s.sinceMs >= fromMs);
+  const first = covering[0];
+  const latest = covering.at(-1);
+  if (!first || !latest) return null;
   const counterDeltas: Record<string, number> = {};
-  for (const s of inWindow) {
+  const drops = new Map<string, AgentSnapshot['drops'][number]>();
+  for (const s of covering) {
     for (const [name, value] of Object.entries(s.counterDeltas))
       counterDeltas[name] = (counterDeltas[name] ?? 0) + value;
-  }
-  // The firewall counts from just before the window (or its first snapshot) to the latest.
-  const before =
-    snapshots
-      .filter((s) => s.atMs <= fromMs)
-      .sort((a, b) => a.atMs - b.atMs)
-      .at(-1) ?? inWindow[0];
-  const firewallDeltas: Record<number, number> = {};
-  for (const rule of latest.firewall) {
-    const earlier = before?.firewall.find(
-      (r) => r.handle === rule.handle && r.table === rule.table && r.family === rule.family,
-    );
-    firewallDeltas[rule.handle] = earlier && earlier !== rule ? Math.max(0, rule.packets - earlier.packets) : 0;
-  }
-  const drops = new Map<string, AgentSnapshot['drops'][number]>();
-  for (const s of inWindow) {
     for (const d of s.drops) {
       const key = `${d.reason}|${d.location ?? ''}|${d.family}|${d.port}|${d.peer ?? ''}`;
       const seen = drops.get(key);
       drops.set(key, seen ? { ...seen, count: seen.count + d.count } : { ...d });
     }
   }
+  // The snapshot the span's deltas are counted from; without it, the first of the span (whose
+  // rules' history is unknown: they count from there).
+  const base = sorted.find((s) => s.atMs === first.sinceMs);
+  const firewallDeltas: Record<string, number> = {};
+  for (const rule of latest.firewall) {
+    const key = firewallRuleKey(rule);
+    const earlier = (base ?? first).firewall.find((r) => firewallRuleKey(r) === key);
+    if (earlier) firewallDeltas[key] = Math.max(0, rule.packets - earlier.packets);
+    else firewallDeltas[key] = base ? rule.packets : 0;
+  }
   return {
     id: latest.agentId,
+    span: { fromMs: first.sinceMs ?? fromMs, toMs: latest.atMs },
     counterDeltas,
     listeners: latest.listeners,
     routes: latest.routes,

@@ -68,6 +68,7 @@ function input(seen: Seen, agent: Partial<NonNullable<DiagnosisInput['agent']>> 
         ? null
         : {
             id: 'srv',
+            span: { fromMs: 0, toMs: 2000 },
             counterDeltas: {},
             listeners: listeners(),
             routes: routes(),
@@ -180,7 +181,7 @@ describe('diagnose: the lab cases', () => {
       packets: 40,
       bytes: 2400,
     };
-    const d = diagnose(input(all, { firewall: [rule], firewallDeltas: { 4: 40 } }));
+    const d = diagnose(input(all, { firewall: [rule], firewallDeltas: { 'inet f 4': 40 } }));
     expect(d).toMatchObject({
       verdict: 'server_firewall_drop',
       scope: { families: ['v4', 'v6'], regions: ['a', 'b'] },
@@ -208,7 +209,9 @@ describe('diagnose: the lab cases', () => {
       packets: 12,
       bytes: 720,
     };
-    const d = diagnose(input(all, { firewall: [rule], firewallDeltas: { 7: 12 }, counterDeltas: { TcpOutRsts: 0 } }));
+    const d = diagnose(
+      input(all, { firewall: [rule], firewallDeltas: { 'inet f 7': 12 }, counterDeltas: { TcpOutRsts: 0 } }),
+    );
     expect(d).toMatchObject({ verdict: 'firewall_reject', scope: { families: ['v4', 'v6'], regions: ['a', 'b'] } });
   });
 
@@ -317,5 +320,32 @@ describe('diagnose: honest unknowns', () => {
       }),
     );
     expect(d.verdict).toBe('unknown');
+  });
+});
+
+describe('diagnose: evidence belongs to the current failure', () => {
+  it('does not read an earlier, fixed failure’s ICMP into a later silent one', () => {
+    const earlier = (region: 'a' | 'b', family: 'v4' | 'v6'): ObservedAttempt[] => [
+      {
+        region,
+        family,
+        kind: 'syn',
+        outcome: 'icmp',
+        icmp: { type: 3, code: 1, from: ROUTER.v4, meaning: 'host_unreachable' },
+        startedAtMs: 100,
+      },
+      { region, family, kind: 'connect', outcome: 'unreachable', startedAtMs: 100 },
+      { region, family, kind: 'syn', outcome: 'synack', startedAtMs: 500 },
+      { region, family, kind: 'connect', outcome: 'established', startedAtMs: 500 },
+      { region, family, kind: 'syn', outcome: 'timeout', startedAtMs: 1000 },
+      { region, family, kind: 'connect', outcome: 'timeout', startedAtMs: 1000 },
+    ];
+    const d = diagnose(
+      input(
+        { 'a/v4': earlier('a', 'v4'), 'b/v4': earlier('b', 'v4') },
+        { routes: routes(['a/v4', 'b/v4']), counterDeltas: { TcpExtListenDrops: 4, IpOutNoRoutes: 4 } },
+      ),
+    );
+    expect(d).toMatchObject({ verdict: 'server_no_route_to_client', scope: { families: ['v4'], regions: ['a', 'b'] } });
   });
 });

@@ -1,13 +1,9 @@
 import type { AddressFamily } from '@synack/shared/address-family';
 import { type Diagnosis, type EvidenceFact, Verdict } from '@synack/shared/verdict';
-import type { DiagnosisInput, ObservedAttempt } from './diagnosis-input.ts';
+import { firewallRuleKey } from '../agents/agent-view.ts';
+import { type AttemptGroup as Group, groupAttempts } from './attempt-groups.ts';
+import type { DiagnosisInput } from './diagnosis-input.ts';
 
-type Failure = 'silent' | 'rst' | 'icmp' | 'local';
-/** A region × family pair, with how its latest attempts ended. */
-type Group = { region: string; family: AddressFamily; failure: Failure | null; attempts: ObservedAttempt[] };
-
-const ANSWERED = new Set(['synack', 'established']);
-const RST = new Set(['rst', 'refused', 'reset']);
 const NEXT: Record<Verdict, string> = {
   ok: 'Nothing to do.',
   port_closed: 'Start the service, or check that it listens on this port (ss -ltn on the server).',
@@ -42,16 +38,14 @@ const NEXT: Record<Verdict, string> = {
  * agree on a cause, the answer is `unknown` with what was seen: a wrong verdict is worse.
  */
 export function diagnose(input: DiagnosisInput): Diagnosis {
-  const groups = groupAttempts(input.attempts);
-  const failing = groups.filter((g) => g.failure !== null);
-  if (groups.length > 0 && failing.length === 0)
-    return result(Verdict.ok, groups, [fact('probes', 'every region and family answered', true)]);
-  if (groups.length === 0) return result(Verdict.unknown, [], [fact('probes', 'attempts in the window', 0)]);
+  const { failing, fine } = groupAttempts(input.attempts);
+  if (failing.length === 0 && fine.length > 0)
+    return result(Verdict.ok, fine, [fact('probes', 'every region and family answered', true)]);
+  if (failing.length === 0) return result(Verdict.unknown, [], [fact('probes', 'attempts in the window', 0)]);
 
   const probeFacts = failing.map((g) =>
-    fact('probes', `${g.region}/${g.family}`, g.attempts.map((a) => `${a.kind} ${a.outcome}`).join(', ')),
+    fact('probes', `${g.region}/${g.family}`, g.latest.map((a) => `${a.kind} ${a.outcome}`).join(', ')),
   );
-  const fine = groups.filter((g) => g.failure === null);
 
   // The runner's own fault first: nothing it reports about the target can be trusted.
   // A region is broken when every one of its live runners fails its own control target.
@@ -64,7 +58,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const runnerFaults = failing.filter((g) => g.failure === 'local' || brokenRunners.has(g.region));
   if (runnerFaults.length === failing.length) {
     const evidence = runnerFaults.flatMap((g) => [
-      ...g.attempts
+      ...g.latest
         .filter((a) => a.errorCode)
         .map((a) => fact('probes', `${g.region}/${g.family} ${a.kind}`, a.errorCode as string)),
       ...(brokenRunners.has(g.region) ? [fact(`runners:${g.region}`, 'control target answered', false)] : []),
@@ -74,7 +68,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const remaining = failing.filter((g) => !runnerFaults.includes(g));
 
   const icmp = remaining.filter((g) => g.failure === 'icmp');
-  if (icmp.length > 0) return fromIcmp(icmp, input.attempts, input, probeFacts);
+  if (icmp.length > 0) return fromIcmp(icmp, input, probeFacts);
 
   const rst = remaining.filter((g) => g.failure === 'rst');
   if (rst.length > 0) return fromRst(rst, input, probeFacts);
@@ -82,16 +76,9 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   return fromSilence(remaining, fine, input, probeFacts);
 }
 
-function fromIcmp(
-  groups: Group[],
-  window: readonly ObservedAttempt[],
-  input: DiagnosisInput,
-  probeFacts: EvidenceFact[],
-): Diagnosis {
-  // Every ICMP error of the window: IPv4 routers rate-limit them, so the latest attempt may be silent.
-  const errors = groups.flatMap((g) =>
-    window.flatMap((a) => (a.icmp && a.region === g.region && a.family === g.family ? [{ g, icmp: a.icmp }] : [])),
-  );
+function fromIcmp(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
+  // Every ICMP error of the current failure: IPv4 routers rate-limit them, so the latest attempt may be silent.
+  const errors = groups.flatMap((g) => g.streak.flatMap((a) => (a.icmp ? [{ g, icmp: a.icmp }] : [])));
   const seenFrom = new Set<string>();
   const distinct = errors.filter((e) => {
     const key = `${e.g.region}/${e.g.family}/${e.icmp.type}/${e.icmp.code}/${e.icmp.from}`;
@@ -125,7 +112,7 @@ function fromRst(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFac
     // A closed port and a firewall's forged RST look the same from outside.
     return result(Verdict.unknown, groups, [
       ...probeFacts,
-      fact('agent', 'server snapshot', 'none: cannot tell a closed port from a firewall reject'),
+      fact('agent', 'server snapshot', input.agentMissing ?? 'none: cannot tell a closed port from a firewall reject'),
     ]);
   }
   const src = `agent:${agent.id}`;
@@ -147,14 +134,18 @@ function fromRst(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFac
     return result(verdict, groups, [...probeFacts, ...listenerFacts, fact(`${src} counters`, 'TcpOutRsts', rsts)]);
   }
   const rejects = agent.firewall.filter(
-    (r) => r.verdict.startsWith('reject') && (agent.firewallDeltas[r.handle] ?? 0) > 0,
+    (r) => r.verdict.startsWith('reject') && (agent.firewallDeltas[firewallRuleKey(r)] ?? 0) > 0,
   );
   if (missing.length === 0 && rejects.length > 0) {
     return result(Verdict.firewallReject, groups, [
       ...probeFacts,
       ...listenerFacts,
       ...rejects.map((r) =>
-        fact(`${src} firewall`, `${r.family} ${r.table} ${r.chain}: ${r.rule}`, agent.firewallDeltas[r.handle] ?? 0),
+        fact(
+          `${src} firewall`,
+          `${r.family} ${r.table} ${r.chain}: ${r.rule}`,
+          agent.firewallDeltas[firewallRuleKey(r)] ?? 0,
+        ),
       ),
       fact(`${src} counters`, 'TcpOutRsts (the kernel sent none itself)', rsts),
     ]);
@@ -171,7 +162,7 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
   if (!agent) {
     return result(Verdict.unknown, groups, [
       ...probeFacts,
-      fact('agent', 'server snapshot', 'none: silence has many causes'),
+      fact('agent', 'server snapshot', input.agentMissing ?? 'none: silence has many causes'),
     ]);
   }
   const src = `agent:${agent.id}`;
@@ -244,14 +235,20 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       ...probeFacts,
     ]);
   }
-  const drops = agent.firewall.filter((r) => r.verdict === 'drop' && (agent.firewallDeltas[r.handle] ?? 0) > 0);
+  const drops = agent.firewall.filter(
+    (r) => r.verdict === 'drop' && (agent.firewallDeltas[firewallRuleKey(r)] ?? 0) > 0,
+  );
   const netfilterDrops = agent.drops.filter(
     (x) => x.reason === 'NETFILTER_DROP' && x.port === input.target.port && x.count > 0,
   );
   if (drops.length > 0 || netfilterDrops.length > 0) {
     return result(Verdict.serverFirewallDrop, groups, [
       ...drops.map((r) =>
-        fact(`${src} firewall`, `${r.family} ${r.table} ${r.chain}: ${r.rule}`, agent.firewallDeltas[r.handle] ?? 0),
+        fact(
+          `${src} firewall`,
+          `${r.family} ${r.table} ${r.chain}: ${r.rule}`,
+          agent.firewallDeltas[firewallRuleKey(r)] ?? 0,
+        ),
       ),
       ...netfilterDrops.map((x) =>
         fact(
@@ -309,36 +306,6 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
     .slice(0, 12)
     .map(([k, v]) => fact(`${src} counters`, k, v));
   return result(Verdict.unknown, groups, [...probeFacts, ...seen]);
-}
-
-function groupAttempts(attempts: readonly ObservedAttempt[]): Group[] {
-  const byKey = new Map<string, Group>();
-  for (const a of [...attempts].sort((x, y) => x.startedAtMs - y.startedAtMs)) {
-    const key = `${a.region}/${a.family}`;
-    const group = byKey.get(key) ?? { region: a.region, family: a.family, failure: null, attempts: [] };
-    // Keep the latest attempt of each kind: the current state, not the history.
-    group.attempts = [...group.attempts.filter((x) => x.kind !== a.kind), a];
-    byKey.set(key, group);
-  }
-  const groups = [...byKey.values()].sort((x, y) =>
-    x.region === y.region ? (x.family < y.family ? -1 : 1) : x.region < y.region ? -1 : 1,
-  );
-  for (const g of groups) {
-    g.failure = classify(
-      g.attempts,
-      attempts.filter((a) => a.region === g.region && a.family === g.family),
-    );
-  }
-  return groups;
-}
-
-function classify(attempts: readonly ObservedAttempt[], window: readonly ObservedAttempt[]): Failure | null {
-  if (attempts.every((a) => ANSWERED.has(a.outcome))) return null;
-  // connect() reports only EHOSTUNREACH/ENETUNREACH; the raw SYN of the window says who sent what.
-  if (attempts.some((a) => a.icmp || a.outcome === 'unreachable') || window.some((a) => a.icmp)) return 'icmp';
-  if (attempts.some((a) => RST.has(a.outcome))) return 'rst';
-  if (attempts.some((a) => a.outcome === 'local_error')) return 'local';
-  return 'silent';
 }
 
 function fact(source: string, what: string, value: string | number | boolean): EvidenceFact {

@@ -29,14 +29,21 @@ export type DiagnosisInput = {
   /** `null` when no agent reports for this target's server. */
   agent: {
     id: string;
+    /** The time the view covers: from the snapshot its deltas count from, to its latest. */
+    span: { fromMs: number; toMs: number };
     counterDeltas: Readonly<Record<string, number>>;
     listeners: AgentSnapshot['listeners'];
     routes: AgentSnapshot['routes'];
     sysctls: AgentSnapshot['sysctls'];
     firewall: AgentSnapshot['firewall'];
-    /** Packets counted by each firewall rule during the window (handle → delta). */
-    firewallDeltas: Readonly<Record<number, number>>;
+    /** Packets counted by each firewall rule during the window, by {@link firewallRuleKey}. */
+    firewallDeltas: Readonly<Record<string, number>>;
     drops: AgentSnapshot['drops'];
     sources: AgentSnapshot['sources'];
   } | null;
+  /**
+   * Why `agent` is `null` although an agent serves the target (e.g. no snapshot since the failure
+   * began: the server, or its path to the collector, may be down); for the evidence.
+   */
+  agentMissing?: string;
 };

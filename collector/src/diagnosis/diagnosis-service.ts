@@ -3,6 +3,7 @@ import type { Logger } from '@synack/shared/logger';
 import type { Cluster, Redis } from 'ioredis';
 import { agentView } from '../agents/agent-view.ts';
 import { SnapshotStore } from '../agents/snapshot-store.ts';
+import { groupAttempts } from './attempt-groups.ts';
 import { diagnose } from './diagnose.ts';
 import { type DiagnosisRecord, nextDiagnosisState } from './diagnosis-state.ts';
 import { DiagnosisStore } from './diagnosis-store.ts';
@@ -12,6 +13,12 @@ import { gatherEvidence } from './gather-evidence.ts';
 export const DIAGNOSIS_WINDOW_MS = 30_000;
 /** A failing target's agent snapshot older than this is refreshed on request. */
 const SNAPSHOT_FRESH_MS = 3_000;
+/** While a failure waits for a snapshot that covers it, snapshots are asked for this often. */
+const SNAPSHOT_RETRY_MS = 1_000;
+/** How long a verdict waits for a snapshot that covers the failure before it goes without one. */
+const AGENT_WAIT_MS = 8_000;
+/** Time for a SYN to reach the server: an attempt this long before a snapshot is in its counters. */
+const SYN_TRANSIT_MS = 100;
 
 export type DiagnosisServiceOptions = {
   config: () => SynackConfig;
@@ -33,6 +40,8 @@ export class DiagnosisService {
   readonly snapshots: SnapshotStore;
   private readonly options: DiagnosisServiceOptions;
   private readonly requestedAt = new Map<string, number>();
+  /** Targets whose verdict waits for a snapshot covering their failure, since when. */
+  private readonly awaiting = new Map<string, { failureStartMs: number; since: number }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -61,19 +70,6 @@ export class DiagnosisService {
     const target = config.targets.find((t) => t.name === name);
     if (!target) return null;
     const now = (this.options.now ?? Date.now)();
-    const agent = config.agents.find((a) => a.targets.includes(name));
-    let view = null;
-    if (agent) {
-      const from = now - DIAGNOSIS_WINDOW_MS;
-      const snapshots = await this.snapshots.since(agent.id, from);
-      view = agentView(snapshots, from, now);
-      // The agent's view must cover the failure: ask for a fresh snapshot when the latest is old.
-      const latest = snapshots.at(-1)?.atMs ?? 0;
-      if (now - latest > SNAPSHOT_FRESH_MS && now - (this.requestedAt.get(agent.id) ?? 0) > SNAPSHOT_FRESH_MS) {
-        this.requestedAt.set(agent.id, now);
-        await this.snapshots.request(agent.id);
-      }
-    }
     const input = await gatherEvidence(
       this.options.redis,
       config.prefix,
@@ -81,10 +77,45 @@ export class DiagnosisService {
       config.collector.historyPerSeries,
       now,
       DIAGNOSIS_WINDOW_MS,
-      view,
     );
     // Too little to go on (no attempt in the window yet): keep what is recorded.
     if (input.attempts.length === 0) return this.store.current(name);
+    const agent = config.agents.find((a) => a.targets.includes(name));
+    if (agent) {
+      const { failing, failureStartMs } = groupAttempts(input.attempts);
+      const from = failureStartMs ?? now - DIAGNOSIS_WINDOW_MS;
+      const snapshots = await this.snapshots.since(agent.id, from - DIAGNOSIS_WINDOW_MS);
+      const view = agentView(snapshots, from, now);
+      // The server's view must cover the failure: snapshots whose deltas lie wholly inside it,
+      // spanning at least one failed attempt (whose SYN, if it reached the server, is counted).
+      // Until then the verdict waits, asking for snapshots: an older one describes the server
+      // before the fault, and would mislead. ICMP errors and local errors are read without it.
+      const agentMatters = failing.some((g) => g.failure === 'silent' || g.failure === 'rst');
+      const covered =
+        !agentMatters ||
+        (view !== null &&
+          failing.some((g) =>
+            g.streak.some((a) => a.startedAtMs >= view.span.fromMs && a.startedAtMs + SYN_TRANSIT_MS <= view.span.toMs),
+          ));
+      const throttle = covered ? SNAPSHOT_FRESH_MS : SNAPSHOT_RETRY_MS;
+      const latest = snapshots.at(-1)?.atMs ?? 0;
+      if (now - latest > throttle && now - (this.requestedAt.get(agent.id) ?? 0) > throttle) {
+        this.requestedAt.set(agent.id, now);
+        await this.snapshots.request(agent.id);
+      }
+      if (covered) {
+        this.awaiting.delete(name);
+        input.agent = view;
+      } else {
+        const waiting = this.awaiting.get(name);
+        const since = waiting?.failureStartMs === failureStartMs ? waiting.since : now;
+        this.awaiting.set(name, { failureStartMs: failureStartMs ?? 0, since });
+        if (now - since < AGENT_WAIT_MS) return this.store.current(name);
+        input.agentMissing = latest
+          ? `no snapshot covers the failure (agent ${agent.id} last reported ${Math.round((now - latest) / 1000)} s ago): the server, or its way to the collector, may be down`
+          : `agent ${agent.id} has not reported`;
+      }
+    }
     const current = await this.store.current(name);
     const next = nextDiagnosisState(name, current, diagnose(input), now);
     this.stats.runs++;

@@ -1,9 +1,9 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkDuration, checkPattern, describeValue } from './config-fields.ts';
-import { configErrorMap, field, NAME } from './config-schema.ts';
+import { field, NAME } from './config-schema.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { type ConfigIssue, formatPath, issueOffset } from './parse-config.ts';
+import type { ConfigIssue } from './parse-config.ts';
+import { parseYamlWith } from './parse-yaml-with.ts';
 
 /** A host agent's own configuration (`synack agent --config F`). */
 export type AgentFileConfig = {
@@ -45,33 +45,9 @@ export type AgentConfigResult =
  * SYNACK_AGENT_TOKEN or `token_file`); every issue is reported at once with its line.
  */
 export function parseAgentConfig(text: string, file: string): AgentConfigResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const at = (offset: number, path: (string | number)[], message: string): ConfigIssue => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col, path: formatPath(path), message };
-  };
-  if (doc.errors.length > 0) return { ok: false, issues: doc.errors.map((e) => at(e.pos[0], [], e.message)) };
-  const parsed = schema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {}, { error: configErrorMap });
-  if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues
-        .map((issue) => {
-          const path = issue.path.map((step) => (typeof step === 'symbol' ? String(step) : step));
-          const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-          if (keys.length > 0)
-            return at(
-              issueOffset(doc, [...path, keys[0] as string], true),
-              [...path, keys[0] as string],
-              `unknown key "${keys[0]}"`,
-            );
-          return at(issueOffset(doc, path, false), path, issue.message);
-        })
-        .sort((x, y) => x.line - y.line || x.column - y.column),
-    };
-  }
-  const a = parsed.data.agent;
+  const parsed = parseYamlWith(text, file, schema);
+  if (!parsed.ok) return parsed;
+  const a = parsed.value.agent;
   return {
     ok: true,
     config: deepFreeze({

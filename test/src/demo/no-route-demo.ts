@@ -42,7 +42,16 @@ try {
   await lab.run('server', ['ip', '-6', 'route', 'del', 'default']);
   const injected = Date.now();
   say('on the server, `ss -ltn` still looks healthy: the listener is there, its queue empty');
-  await waitForAsync(async () => (await current())?.verdict === 'server_no_route_to_client', 60_000, 'the diagnosis');
+  // Regions take turns over the interval: the first to probe opens the diagnosis, the other
+  // widens its scope a few seconds later.
+  await waitForAsync(
+    async () => {
+      const d = await current();
+      return d?.verdict === 'server_no_route_to_client' && d.scope.regions.join() === 'a,b';
+    },
+    60_000,
+    'the diagnosis, from both regions',
+  );
   await waitForAsync(
     async () => {
       const facts = Object.fromEntries((await current())?.evidence.map((e) => [e.fact, e.value]) ?? []);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 /** What must not outlive the test process: namespaces to delete and process groups to kill. */
 export interface Leftovers {
@@ -26,6 +27,7 @@ function reapAll(): void {
       } catch {
         // Already deleted, or nothing more we can do while exiting.
       }
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
   }
   pending.clear();

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { findExecutable } from './find-executable.ts';
 import { reapOnExit } from './lab-reaper.ts';
 import { writeSysctl } from './lab-topology.ts';
@@ -17,6 +18,9 @@ export type RegionHost = 'a' | 'b' | 'router' | 'server';
  *     region b 10.2.0.2, 2001:db8:b::2 --- (10.2.0.1, 2001:db8:b::1)        |
  *                                                                 server 203.0.113.10, 2001:db8:5::10
  *
+ * plus a management link, server mgmt0 192.168.100.2/30 -- router mgmt 192.168.100.1/30, that
+ * carries nothing but what is addressed to it (the agent's reports).
+ *
  * The server reaches both regions through its default routes, as a real server does; a fault on
  * one region's path (a rule matching its addresses, on the router or the server) leaves the other
  * untouched. Needs root; gate with `requireLabOrSkip()`.
@@ -34,7 +38,11 @@ export type RegionLab = {
 
 let count = 0;
 
-export async function createRegionLab(): Promise<RegionLab> {
+/**
+ * `hosts`: extra /etc/hosts lines for every namespace (`ip netns exec` bind-mounts
+ * /etc/netns/NAME/hosts over /etc/hosts), so names such as a dual-stack service resolve there.
+ */
+export async function createRegionLab(options: { hosts?: string } = {}): Promise<RegionLab> {
   const ip = findExecutable('ip');
   const nft = findExecutable('nft');
   if (!ip || !nft) throw new Error('region lab: ip and nft are needed (iproute2, nftables)');
@@ -47,11 +55,18 @@ export async function createRegionLab(): Promise<RegionLab> {
     server: `${base}-s`,
   };
   const leftovers = { ip, namespaces: Object.values(names), pids: new Set<number>() };
+  const removeHostsFiles = () => {
+    for (const ns of Object.values(names)) rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+  };
   const forget = reapOnExit(leftovers);
   const children = new Set<ChildProcess>();
   const sh = (argv: string[]) => runChecked([ip, ...argv]);
   try {
     for (const ns of Object.values(names)) {
+      if (options.hosts !== undefined) {
+        mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+        writeFileSync(`/etc/netns/${ns}/hosts`, `127.0.0.1 localhost\n::1 localhost\n${options.hosts}\n`);
+      }
       await sh(['netns', 'add', ns]);
       await sh(['-n', ns, 'link', 'set', 'lo', 'up']);
       await writeSysctl(ip, ns, 'net.ipv6.conf.all.accept_dad', 0);
@@ -114,12 +129,37 @@ export async function createRegionLab(): Promise<RegionLab> {
     await sh(['-n', names.router, 'addr', 'add', '2001:db8:5::1/64', 'dev', 'to-server', 'nodad']);
     await sh(['-n', names.server, 'link', 'set', 'eth0', 'up']);
     await sh(['-n', names.router, 'link', 'set', 'to-server', 'up']);
+    // A management link apart from the service path, as servers often have: the agent reports
+    // over it, so a fault on the service path does not silence the agent (cut it to do that).
+    await sh([
+      '-n',
+      names.server,
+      'link',
+      'add',
+      'mgmt0',
+      'index',
+      '47',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'mgmt',
+      'index',
+      '48',
+      'netns',
+      names.router,
+    ]);
+    await sh(['-n', names.server, 'addr', 'add', '192.168.100.2/30', 'dev', 'mgmt0']);
+    await sh(['-n', names.router, 'addr', 'add', '192.168.100.1/30', 'dev', 'mgmt']);
+    await sh(['-n', names.server, 'link', 'set', 'mgmt0', 'up']);
+    await sh(['-n', names.router, 'link', 'set', 'mgmt', 'up']);
     await sh(['-n', names.server, 'route', 'add', 'default', 'via', '203.0.113.1']);
     await sh(['-n', names.server, '-6', 'route', 'add', 'default', 'via', '2001:db8:5::1']);
     await writeSysctl(ip, names.router, 'net.ipv4.ip_forward', 1);
     await writeSysctl(ip, names.router, 'net.ipv6.conf.all.forwarding', 1);
   } catch (error) {
     for (const ns of Object.values(names)) await runCommand([ip, 'netns', 'del', ns]);
+    removeHostsFiles();
     forget();
     throw error;
   }
@@ -149,6 +189,7 @@ export async function createRegionLab(): Promise<RegionLab> {
       destroyed = true;
       await Promise.all([...children].map((child) => stopProcess(child)));
       for (const ns of Object.values(names)) await runCommand([ip, 'netns', 'del', ns]);
+      removeHostsFiles();
       forget();
     },
   };

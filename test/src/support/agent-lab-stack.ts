@@ -1,16 +1,24 @@
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@synack/shared/config/parse-config';
+import { DEFAULT_LISTENER, type LabListener } from '../lab/lab-case.ts';
+import { stopProcess } from '../lab/process-group.ts';
 import { createRegionLab, type RegionLab } from '../lab/region-lab.ts';
 import { waitForLine } from '../lab/wait-for-line.ts';
 import { collector, scheduler } from './pipeline.ts';
 import { startRedis } from './redis-server.ts';
 import { synackArgv } from './synack-cli.ts';
 
-const LISTENER = fileURLToPath(new URL('../lab/tcp-listener.ts', import.meta.url));
+/** The lab's helper scripts (the service listener, the SYN flood), for case commands too. */
+export const LAB_TOOLS = fileURLToPath(new URL('../../../infra/lab/tools', import.meta.url));
+/** The name every namespace resolves to the server's two addresses (a dual-stack target). */
+export const LAB_SERVICE_NAME = 'web.lab';
+/** Where the agent reaches the collector: the router's end of the server's management link. */
+const AGENT_COLLECTOR = { host: '192.168.100.1', port: 18470 };
 
 /** Settings of an agent lab: what is probed and how often. */
 export type AgentLabOptions = {
@@ -26,22 +34,47 @@ export type AgentLabOptions = {
 };
 
 /**
- * synack as deployed, in the two-region lab: a listener and the agent on the server, with a
- * collector in the server's namespace for the agent to reach; a runner in each region; Redis over a
- * unix socket (namespaces do not separate those); the scheduler and a second collector here, whose
- * API the caller reads. `stop()` takes it all down.
+ * synack as deployed, in the two-region lab: the service (infra/lab/tools/listener.py) and the
+ * agent on the server; a runner in each region; a collector in the router's namespace, which the
+ * agent reaches over the server's management link; Redis over a unix socket (namespaces do not separate those); the scheduler and a
+ * second collector here, whose API the caller reads. `stop()` takes it all down.
  */
 export async function startAgentLab(options: AgentLabOptions) {
-  const lab: RegionLab = await createRegionLab();
+  const lab: RegionLab = await createRegionLab({
+    hosts: `203.0.113.10 ${LAB_SERVICE_NAME}\n2001:db8:5::10 ${LAB_SERVICE_NAME}`,
+  });
   const dir = await mkdtemp(join(tmpdir(), `synack-${options.prefix}-`));
   const socket = join(dir, 'redis.sock');
   const redis = await startRedis(['--unixsocket', socket, '--unixsocketperm', '700']);
   const stops: (() => Promise<void>)[] = [];
+  let listener: ChildProcess | null = null;
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
     await lab.destroy();
     await redis.cleanup();
     await rm(dir, { recursive: true, force: true });
+  };
+  /** Replaces the server's service with `spec` (`null`: nothing listens), once it listens. */
+  const setListener = async (spec: LabListener) => {
+    if (listener) await stopProcess(listener);
+    listener = null;
+    if (spec === null) return;
+    const argv = [
+      'python3',
+      join(LAB_TOOLS, 'listener.py'),
+      '--port',
+      String(options.port),
+      '--families',
+      spec.families.join(','),
+      '--backlog',
+      String(spec.backlog),
+      '--hold',
+      String(spec.hold),
+      ...(spec.accept ? [] : ['--no-accept']),
+    ];
+    const child = lab.spawn('server', argv);
+    await waitForLine(child, 'listening', 10_000, argv);
+    listener = child;
   };
   try {
     const token = randomBytes(24).toString('hex');
@@ -52,7 +85,7 @@ allow:
   - { cidr: 203.0.113.10/32, ports: "${options.port}" }
   - { cidr: "2001:db8:5::10/128", ports: "${options.port}" }
 defaults: ${options.defaults}
-collector: { listen: "127.0.0.1:18470" }
+collector: { listen: "${AGENT_COLLECTOR.host}:${AGENT_COLLECTOR.port}" }
 agents:
   - { id: server, token_sha256: ${createHash('sha256').update(token).digest('hex')}, targets: [${options.agentTargets.join(', ')}] }
 targets:
@@ -65,14 +98,13 @@ ${options.targets}
     const agentFile = join(dir, 'agent.yaml');
     await writeFile(
       agentFile,
-      `agent:\n  id: server\n  collector: http://127.0.0.1:18470\n  token_file: ${tokenFile}\n  interval: ${options.agentInterval}\n`,
+      `agent:\n  id: server\n  collector: http://${AGENT_COLLECTOR.host}:${AGENT_COLLECTOR.port}\n  token_file: ${tokenFile}\n  interval: ${options.agentInterval}\n`,
     );
     const parsed = parseConfig(yaml, file, {});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    const listener = lab.spawn('server', [process.execPath, LISTENER, '--port', String(options.port)]);
-    await waitForLine(listener, 'listening', 10_000, ['tcp-listener']);
+    await setListener(DEFAULT_LISTENER);
     for (const [host, argv] of [
-      ['server', synackArgv('collector', '--config', file)],
+      ['router', synackArgv('collector', '--config', file)],
       ['server', synackArgv('agent', '--config', agentFile)],
       ['a', synackArgv('runner', '--region', 'a', '--id', 'runner-a', '--config', file)],
       ['b', synackArgv('runner', '--region', 'b', '--id', 'runner-b', '--config', file)],
@@ -86,7 +118,7 @@ ${options.targets}
     stops.push(s.stop);
     const api = await collector({ ...parsed.config, collector: { ...parsed.config.collector, listen: '127.0.0.1:0' } });
     stops.push(api.stop);
-    return { lab, api, stop };
+    return { lab, api, stop, setListener, port: options.port };
   } catch (error) {
     await stop();
     throw error;
