@@ -4,6 +4,7 @@ import { probeConnect } from '@synack/runners/connect/connect-prober';
 import { nextAttemptId } from '@synack/runners/probe/attempt-id';
 import { RegionRunner } from '@synack/runners/runner/region-runner';
 import { resolveJobTarget } from '@synack/runners/runner/resolve-job-target';
+import { runTcpTrace } from '@synack/runners/trace/tcp-trace';
 import { compileAllowList } from '@synack/shared/allow-list';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
@@ -33,6 +34,17 @@ export function createRunner(
       kind === 'syn'
         ? services.synEngine().probe({ target, policy: { timeoutMs, rtoMs: 1000, maxRetransmits: 6 } })
         : probeConnect({ target, timeoutMs }, services.sources),
+    ...(services.rawAllowed()
+      ? {
+          trace: async (target, maxHops, timeoutMs) =>
+            (
+              await runTcpTrace(
+                { target, maxHops, queries: 1, wave: 16, policy: { timeoutMs, rtoMs: 0, maxRetransmits: 0 } },
+                (t, policy, ttl) => services.synEngine().probe({ target: t, policy, ttl }),
+              )
+            ).flatMap((hop) => hop.attempts),
+        }
+      : {}),
     resolve: (target) => resolveJobTarget(target),
     isAllowed: compileAllowList(config.allow),
     nextId: nextAttemptId,

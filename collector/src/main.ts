@@ -1,11 +1,14 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
+import { onDemandQueueName } from '@synack/shared/wire/queue-names';
+import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { agentIntake } from './agents/agent-intake.ts';
 import { createApp } from './api/create-app.ts';
 import { redisReads } from './api/redis-reads.ts';
 import { DiagnosisService } from './diagnosis/diagnosis-service.ts';
+import { PathTracer } from './diagnosis/path-tracer.ts';
 import { ResultsConsumer } from './ingest/results-consumer.ts';
 
 export type CollectorHandle = {
@@ -35,7 +38,28 @@ export async function startCollector(options: {
     redis: options.redis,
     logger: options.logger,
   });
-  const diagnosis = new DiagnosisService({ config: () => config, redis: options.redis, logger: options.logger });
+  // On-demand queues to the regions' runners, for traceroutes; made when first needed.
+  const queues = new Map<string, Queue>();
+  const queueFor = (region: string) => {
+    let queue = queues.get(region);
+    if (!queue) {
+      queue = new Queue(onDemandQueueName(region), { connection: options.redis, prefix: config.prefix });
+      queues.set(region, queue);
+    }
+    return queue;
+  };
+  const tracer = new PathTracer({
+    redis: options.redis,
+    prefix: () => config.prefix,
+    queueFor,
+    logger: options.logger,
+  });
+  const diagnosis = new DiagnosisService({
+    config: () => config,
+    redis: options.redis,
+    logger: options.logger,
+    tracer,
+  });
   const app = createApp(
     redisReads({
       redis: options.redis,
@@ -70,6 +94,7 @@ export async function startCollector(options: {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await diagnosis.stop();
       await consumer.stop();
+      await Promise.all([...queues.values()].map((q) => q.close()));
     },
   };
 }

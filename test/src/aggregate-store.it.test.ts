@@ -26,24 +26,19 @@ import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { redisForFile } from './support/redis-for-file.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 
 // Mid-minute and mid-hour, so bucket edges show.
 const NOW_MS = Date.UTC(2025, 2, 1, 10, 25, 30);
 const WEB: Series = { target: 'web-1', region: 'eu-west', kind: 'syn' };
 
-let server: TestRedis;
+const fixture = redisForFile();
 let redis: Redis;
 let prefix: string;
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  await redis.quit();
-  await server.cleanup();
+beforeAll(() => {
+  redis = fixture.redis;
 });
 
 beforeEach(() => {

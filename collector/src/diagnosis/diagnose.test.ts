@@ -245,6 +245,30 @@ describe('diagnose: the lab cases', () => {
   it("a router drops region b's SYNs: the server saw nothing, region a is fine", () => {
     const d = diagnose(input({ 'b/v4': silent, 'b/v6': silent }));
     expect(d).toMatchObject({ verdict: 'network_path_drop', scope: { families: ['v4', 'v6'], regions: ['b'] } });
+    // With a traceroute from region b, the evidence says where the SYNs stop; a's is not its business.
+    const traced = diagnose({
+      ...input({ 'b/v4': silent, 'b/v6': silent }),
+      traces: [
+        {
+          region: 'b',
+          family: 'v4',
+          address: SERVER.v4,
+          atMs: 1500,
+          hops: [
+            { ttl: 1, responders: ['10.2.0.1'], reachedTarget: false, final: false },
+            { ttl: 2, responders: [], reachedTarget: false, final: false },
+          ],
+        },
+        { region: 'a', family: 'v4', address: SERVER.v4, atMs: 1500, hops: [], error: 'x' },
+      ],
+    });
+    expect(traced.evidence.filter((e) => e.source.endsWith('trace'))).toEqual([
+      {
+        source: 'runner:b trace',
+        fact: `trace b/v4 to ${SERVER.v4}`,
+        value: '1 10.2.0.1, 2 *: the SYNs are lost after hop 1 (10.2.0.1)',
+      },
+    ]);
   });
 
   it('the router has no route to the server: net-unreachable from the router (some throttled to silence)', () => {

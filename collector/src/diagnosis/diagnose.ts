@@ -3,6 +3,7 @@ import { type Diagnosis, type EvidenceFact, Verdict } from '@synack/shared/verdi
 import { firewallRuleKey } from '../agents/agent-view.ts';
 import { type AttemptGroup as Group, groupAttempts } from './attempt-groups.ts';
 import type { DiagnosisInput } from './diagnosis-input.ts';
+import { describePathTrace } from './path-trace.ts';
 
 const NEXT: Record<Verdict, string> = {
   ok: 'Nothing to do.',
@@ -38,6 +39,32 @@ const NEXT: Record<Verdict, string> = {
  * agree on a cause, the answer is `unknown` with what was seen: a wrong verdict is worse.
  */
 export function diagnose(input: DiagnosisInput): Diagnosis {
+  const diagnosis = decide(input);
+  // Where the SYNs stop, for the verdicts about the path (and for an honest unknown).
+  if (!PATH_VERDICTS.has(diagnosis.verdict) || !input.traces?.length) return diagnosis;
+  const traced = input.traces.filter(
+    (t) => diagnosis.scope.regions.includes(t.region) && diagnosis.scope.families.includes(t.family),
+  );
+  return {
+    ...diagnosis,
+    evidence: [
+      ...diagnosis.evidence,
+      ...traced.map((t) => {
+        const { fact: what, value } = describePathTrace(t);
+        return fact(`runner:${t.region} trace`, what, value);
+      }),
+    ],
+  };
+}
+
+/** The verdicts a traceroute from the failing regions can tell more about. */
+export const PATH_VERDICTS: ReadonlySet<Verdict> = new Set([
+  Verdict.networkPathDrop,
+  Verdict.hostDown,
+  Verdict.unknown,
+]);
+
+function decide(input: DiagnosisInput): Diagnosis {
   const { failing, fine } = groupAttempts(input.attempts);
   if (failing.length === 0 && fine.length > 0)
     return result(Verdict.ok, fine, [fact('probes', 'every region and family answered', true)]);

@@ -1,6 +1,7 @@
 import type { AddressFamily } from '@synack/shared/address-family';
 import type { ProbeKind } from '@synack/shared/probe-outcome';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
+import type { PathTrace } from './path-trace.ts';
 
 /** One attempt as the rules see it. */
 export type ObservedAttempt = {
@@ -46,4 +47,6 @@ export type DiagnosisInput = {
    * began: the server, or its path to the collector, may be down); for the evidence.
    */
   agentMissing?: string;
+  /** TCP traceroutes from failing regions taken during this failure, when the path was suspected. */
+  traces?: readonly PathTrace[];
 };

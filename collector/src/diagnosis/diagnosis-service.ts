@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import type { Cluster, Redis } from 'ioredis';
@@ -8,9 +9,12 @@ import { diagnose } from './diagnose.ts';
 import { type DiagnosisRecord, nextDiagnosisState } from './diagnosis-state.ts';
 import { DiagnosisStore } from './diagnosis-store.ts';
 import { gatherEvidence } from './gather-evidence.ts';
+import type { PathTracer } from './path-tracer.ts';
 
 /** How far back attempts count as the current evidence. */
 export const DIAGNOSIS_WINDOW_MS = 30_000;
+/** How long a collector keeps a target it diagnoses after its last tick (another takes it over then). */
+const TARGET_LEASE_MS = 5_000;
 /** A failing target's agent snapshot older than this is refreshed on request. */
 const SNAPSHOT_FRESH_MS = 3_000;
 /** While a failure waits for a snapshot that covers it, snapshots are asked for this often. */
@@ -27,6 +31,8 @@ export type DiagnosisServiceOptions = {
   /** How often failing targets are re-diagnosed. Default 1 s. */
   tickMs?: number;
   now?: () => number;
+  /** Traceroutes from failing regions when the path is suspected; none without it. */
+  tracer?: PathTracer;
 };
 
 /**
@@ -40,6 +46,7 @@ export class DiagnosisService {
   readonly snapshots: SnapshotStore;
   private readonly options: DiagnosisServiceOptions;
   private readonly requestedAt = new Map<string, number>();
+  private readonly instance = randomUUID();
   /** Targets whose verdict waits for a snapshot covering their failure, since when. */
   private readonly awaiting = new Map<string, { failureStartMs: number; since: number }>();
   private timer: NodeJS.Timeout | undefined;
@@ -62,6 +69,7 @@ export class DiagnosisService {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    await this.options.tracer?.stop();
   }
 
   /** Diagnoses one target now and records the result; returns its current record. */
@@ -80,9 +88,9 @@ export class DiagnosisService {
     );
     // Too little to go on (no attempt in the window yet): keep what is recorded.
     if (input.attempts.length === 0) return this.store.current(name);
+    const { failing, failureStartMs } = groupAttempts(input.attempts);
     const agent = config.agents.find((a) => a.targets.includes(name));
     if (agent) {
-      const { failing, failureStartMs } = groupAttempts(input.attempts);
       const from = failureStartMs ?? now - DIAGNOSIS_WINDOW_MS;
       const snapshots = await this.snapshots.since(agent.id, from - DIAGNOSIS_WINDOW_MS);
       const view = agentView(snapshots, from, now);
@@ -116,8 +124,22 @@ export class DiagnosisService {
           : `agent ${agent.id} has not reported`;
       }
     }
+    const tracer = this.options.tracer;
+    if (tracer && failureStartMs !== null) input.traces = await tracer.traces(name, failureStartMs);
+    const diagnosis = diagnose(input);
+    // The path is suspected: SYNs lost before the server, or silence the server cannot explain.
+    if (
+      tracer &&
+      (diagnosis.verdict === 'network_path_drop' ||
+        (diagnosis.verdict === 'unknown' && failing.every((g) => g.failure === 'silent')))
+    ) {
+      await tracer.request(
+        target,
+        failing.filter((g) => diagnosis.scope.regions.includes(g.region)),
+      );
+    }
     const current = await this.store.current(name);
-    const next = nextDiagnosisState(name, current, diagnose(input), now);
+    const next = nextDiagnosisState(name, current, diagnosis, now);
     this.stats.runs++;
     if (next && next !== current) {
       if (next.status === 'open' && current?.status !== 'open') {
@@ -141,12 +163,28 @@ export class DiagnosisService {
     return next ?? current;
   }
 
+  /**
+   * One collector diagnoses a target at a time: it holds a lease on it, renewed each tick, so the
+   * log shows each change once and waiting for the agent is not restarted by another collector.
+   * When the holder stops, another takes the target over once the lease lapses.
+   */
+  private async holdTarget(prefix: string, name: string): Promise<boolean> {
+    const key = `${prefix}:diag-owner:${name}`;
+    const ms = TARGET_LEASE_MS;
+    if ((await this.options.redis.set(key, this.instance, 'PX', ms, 'NX')) === 'OK') return true;
+    if ((await this.options.redis.get(key)) !== this.instance) return false;
+    await this.options.redis.pexpire(key, ms);
+    return true;
+  }
+
   private async tick(): Promise<void> {
     const config = this.options.config();
     try {
       const failing = await this.options.redis.hkeys(`${config.prefix}:failing`);
       const open = await this.store.openTargets();
-      for (const name of new Set([...failing, ...open])) await this.diagnoseTarget(name);
+      for (const name of new Set([...failing, ...open])) {
+        if (await this.holdTarget(config.prefix, name)) await this.diagnoseTarget(name);
+      }
     } catch (error) {
       this.stats.errors++;
       this.options.logger.warn({ err: (error as Error).message }, 'diagnosis round failed; next tick retries');

@@ -108,8 +108,9 @@ export class ResultsConsumer {
         this.reject('bad_record', { job: job.id, result: item.resultId, reason: describe(record.error.issues) });
         continue;
       }
-      if (item.role === 'control') {
-        // The runner's own health check: kept with its heartbeat, not counted as a target.
+      if (item.role === 'control' || item.role === 'trace') {
+        // The runner's own health check (kept with its heartbeat), and traceroute hops (for the
+        // collector that asked): neither is a measurement of the target.
         continue;
       }
       const r = record.data;

@@ -1,6 +1,6 @@
 import type { SynAttemptRecord } from '@synack/shared/attempt-record';
 import { icmpLabel } from '@synack/shared/icmp-meaning';
-import { type TraceHop, traceResponder } from '../trace/trace-hops.ts';
+import { type TraceHop, traceResponder } from '@synack/shared/trace-hops';
 import { formatDurationUs } from './format-duration.ts';
 
 function answer(record: SynAttemptRecord): string {

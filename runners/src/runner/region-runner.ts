@@ -26,6 +26,8 @@ export type RegionRunnerOptions = {
   redis: Redis | Cluster;
   rawSyn: boolean;
   probe: (kind: ProbeKind, target: ProbeTarget, timeoutMs: number) => Promise<AttemptRecord>;
+  /** TCP traceroute, when this runner may send raw SYNs. */
+  trace?: ProbeJobDeps['trace'];
   resolve: ProbeJobDeps['resolve'];
   isAllowed: (address: string, port: number) => boolean;
   nextId: () => string;
@@ -202,6 +204,7 @@ export class RegionRunner {
       limit: this.limit,
       nextId: this.options.nextId,
       probe: this.options.probe,
+      ...(this.options.trace ? { trace: this.options.trace } : {}),
     };
   }
 

@@ -152,3 +152,67 @@ describe('runProbeJob', () => {
     expect(probed.map((p) => p.address)).toEqual(['10.0.0.1']);
   });
 });
+
+describe('runProbeJob: traces', () => {
+  const traceJob = (address: string): ProbeJob => ({
+    v: 1,
+    origin: 'on_demand',
+    requestId: 'req-1',
+    targets: [
+      {
+        name: 'web',
+        address,
+        port: 443,
+        probes: ['syn'],
+        families: ['v4'],
+        timeoutMs: 1000,
+        atMs: 0,
+        trace: { maxHops: 3 },
+      },
+    ],
+  });
+  const hop = (target: ProbeTarget, ttl: number) =>
+    ({
+      ...refusedRecord('syn', target, 'X', 'x', `t-${ttl}`, new Date(T0).toISOString()),
+      outcome: 'timeout',
+      error: undefined,
+      sentTtl: ttl,
+    }) as AttemptRecord;
+
+  it('traces instead of probing, and reports each hop as a trace item, apart from the target’s results', async () => {
+    const traced: { address: string; maxHops: number }[] = [];
+    const { deps, probed } = setup({
+      trace: async (target, maxHops) => {
+        traced.push({ address: target.address, maxHops });
+        return [1, 2, 3].map((ttl) => hop(target, ttl)) as never;
+      },
+    });
+    const items: ResultItem[] = [];
+    await runProbeJob(traceJob('10.0.0.9'), 'od-1', T0, deps, (item) => items.push(item));
+    expect(probed).toEqual([]);
+    expect(traced).toEqual([{ address: '10.0.0.9', maxHops: 3 }]);
+    expect(items.map((i) => [i.role, i.requestId, i.resultId])).toEqual([
+      ['trace', 'req-1', 'eu-west|od-1|web|syn-ttl1|10.0.0.9|443'],
+      ['trace', 'req-1', 'eu-west|od-1|web|syn-ttl2|10.0.0.9|443'],
+      ['trace', 'req-1', 'eu-west|od-1|web|syn-ttl3|10.0.0.9|443'],
+    ]);
+  });
+
+  it('refuses a trace outside the allow-list, or without raw sockets, with a record that says why', async () => {
+    let traces = 0;
+    const allowed = setup({
+      trace: async () => {
+        traces++;
+        return [];
+      },
+    });
+    const items: ResultItem[] = [];
+    await runProbeJob(traceJob('192.0.2.1'), 'od-2', T0, allowed.deps, (item) => items.push(item));
+    expect(traces).toBe(0);
+    expect(items.map((i) => [i.role, i.record.error?.code])).toEqual([['trace', 'SYNACK_ERR_NOT_ALLOWED']]);
+    const noRaw = setup();
+    const more: ResultItem[] = [];
+    await runProbeJob(traceJob('10.0.0.9'), 'od-3', T0, noRaw.deps, (item) => more.push(item));
+    expect(more.map((i) => [i.role, i.record.error?.code])).toEqual([['trace', 'SYNACK_ERR_RAW_SOCKET_DENIED']]);
+  });
+});

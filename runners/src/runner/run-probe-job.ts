@@ -1,5 +1,5 @@
 import type { AddressFamily } from '@synack/shared/address-family';
-import type { AttemptRecord, ProbeTarget } from '@synack/shared/attempt-record';
+import type { AttemptRecord, ProbeTarget, SynAttemptRecord } from '@synack/shared/attempt-record';
 import type { ProbeKind } from '@synack/shared/probe-outcome';
 import { ErrorCode } from '@synack/shared/synack-error';
 import type { ProbeJob, ProbeJobTarget } from '@synack/shared/wire/probe-job';
@@ -26,6 +26,8 @@ export type ProbeJobDeps = {
   limit: ConcurrencyLimit;
   nextId: () => string;
   probe: (kind: ProbeKind, target: ProbeTarget, timeoutMs: number) => Promise<AttemptRecord>;
+  /** A TCP traceroute to `target` (raw SYNs); absent where raw sockets are not allowed. */
+  trace?: (target: ProbeTarget, maxHops: number, timeoutMs: number) => Promise<SynAttemptRecord[]>;
 };
 
 /**
@@ -45,20 +47,21 @@ export async function runProbeJob(
   signal?: AbortSignal,
 ): Promise<number> {
   let emitted = 0;
-  const report = (targetDueAtMs: number, record: AttemptRecord) => {
+  const report = (targetDueAtMs: number, record: AttemptRecord, role: 'target' | 'trace' = 'target') => {
     emitted++;
     const item: ResultItem = {
       resultId: resultId(
         deps.region,
         jobId,
         record.target.name,
-        record.kind,
+        // One SYN per hop: the hop keeps each trace record's key apart.
+        role === 'trace' ? `${record.kind}-ttl${record.sentTtl ?? 0}` : record.kind,
         record.target.address,
         record.target.port,
       ),
       jobId,
       dueAtMs: targetDueAtMs,
-      role: 'target',
+      role,
       record,
     };
     if (job.requestId) item.requestId = job.requestId;
@@ -89,6 +92,14 @@ export async function runProbeJob(
           continue;
         }
         for (const address of resolution.addresses) {
+          if (target.trace) {
+            attempts.push(
+              traceAddress(address, target.trace.maxHops, target.timeoutMs, deps).then((records) => {
+                for (const record of records) report(targetDueAtMs, record, 'trace');
+              }),
+            );
+            continue;
+          }
           for (const kind of target.probes) {
             attempts.push(
               attempt(kind, address, target.timeoutMs, deps).then((record) => report(targetDueAtMs, record)),
@@ -100,6 +111,40 @@ export async function runProbeJob(
     }),
   );
   return emitted;
+}
+
+/**
+ * A trace to one address, if the allow-list permits it and this runner can send raw SYNs; else
+ * one refused `local_error` record saying why. Traces skip the per-address rate cap: the collector
+ * asks for them rarely, and each is bounded by `maxHops` SYNs.
+ */
+async function traceAddress(
+  target: ProbeTarget,
+  maxHops: number,
+  timeoutMs: number,
+  deps: ProbeJobDeps,
+): Promise<SynAttemptRecord[]> {
+  if (!deps.isAllowed(target.address, target.port)) {
+    const message = `${target.address} port ${target.port} is outside the runner's allow-list`;
+    return [
+      refusedRecord('syn', target, ErrorCode.notAllowed, message, deps.nextId(), iso(deps.now())) as SynAttemptRecord,
+    ];
+  }
+  if (!deps.trace) {
+    const message = 'this runner cannot send raw SYNs (CAP_NET_RAW), so it cannot trace';
+    return [
+      refusedRecord(
+        'syn',
+        target,
+        ErrorCode.rawSocketDenied,
+        message,
+        deps.nextId(),
+        iso(deps.now()),
+      ) as SynAttemptRecord,
+    ];
+  }
+  const trace = deps.trace;
+  return deps.limit.run(() => trace(target, maxHops, timeoutMs));
 }
 
 function attempt(kind: ProbeKind, target: ProbeTarget, timeoutMs: number, deps: ProbeJobDeps): Promise<AttemptRecord> {

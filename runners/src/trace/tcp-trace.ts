@@ -1,6 +1,6 @@
 import type { ProbeTarget, SynAttemptRecord } from '@synack/shared/attempt-record';
+import { type TraceHop, traceHops } from '@synack/shared/trace-hops';
 import type { RetransmitPolicy } from '../syn/retransmit-schedule.ts';
-import { type TraceHop, traceHops } from './trace-hops.ts';
 
 export type TracePlan = {
   target: ProbeTarget;

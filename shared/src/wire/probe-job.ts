@@ -23,6 +23,12 @@ export const probeJobTargetSchema = z.object({
   timeoutMs: z.number().int().min(1).max(600_000),
   /** Milliseconds after the slot's start at which this target is due. */
   atMs: z.number().int().min(0).max(86_400_000),
+  /**
+   * A TCP traceroute instead of the probes: TTL-limited SYNs to the target's port, hop by hop up
+   * to `maxHops` (one SYN per hop, each waiting `timeoutMs`). Asked for by the collector when a
+   * diagnosis points to the path; its records go to the requester only, never to the aggregates.
+   */
+  trace: z.object({ maxHops: z.number().int().min(1).max(64) }).optional(),
 });
 export type ProbeJobTarget = z.infer<typeof probeJobTargetSchema>;
 

@@ -17,8 +17,11 @@ export const resultItemSchema = z.object({
   jobId: z.string().min(1).max(256),
   /** When the attempt was due (epoch ms); its lateness is `startedAt - dueAtMs`. */
   dueAtMs: z.number().int().nonnegative(),
-  /** `target`: a configured or on-demand target; `control`: the runner's own health check. */
-  role: z.enum(['target', 'control']),
+  /**
+   * `target`: a configured or on-demand target; `control`: the runner's own health check;
+   * `trace`: one hop of a TCP traceroute (for the requester only, not counted).
+   */
+  role: z.enum(['target', 'control', 'trace']),
   requestId: z.string().max(64).optional(),
   record: z.unknown(),
 });

@@ -111,6 +111,9 @@ export function formatCaseResult(result: CaseResult): string {
   const extra = [
     result.wrong.length > 0 ? `wrong verdicts published: ${result.wrong.join(', ')}` : '',
     result.error ?? '',
+    !result.pass && result.timeline.length > 0
+      ? `published: ${result.timeline.map((t) => `${t.seconds.toFixed(1)} s ${t.verdict}${scopeText(t.scope)}`).join(', ')}`
+      : '',
   ]
     .filter(Boolean)
     .join('; ');

@@ -34,7 +34,11 @@ expect:
           ready: [],
         },
         undo: { run: [{ host: 'server', run: 'ip -6 route add default via "$ROUTER_SERVER_V6"' }] },
-        expect: { verdict: 'listener_family_mismatch', scope: { families: ['v6'], regions: ['a', 'b'] } },
+        expect: {
+          verdict: 'listener_family_mismatch',
+          scope: { families: ['v6'], regions: ['a', 'b'] },
+          evidence: [],
+        },
       },
     });
   });

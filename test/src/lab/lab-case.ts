@@ -31,7 +31,12 @@ export type LabCase = {
     ready: readonly LabCommand[];
   };
   undo: { run: readonly LabCommand[] };
-  expect: { verdict: Verdict; scope: { families: ('v4' | 'v6')[]; regions: string[] } };
+  expect: {
+    verdict: Verdict;
+    scope: { families: ('v4' | 'v6')[]; regions: string[] };
+    /** Text each of which must appear in the diagnosis's evidence (`source fact value` lines). */
+    evidence: string[];
+  };
 };
 
 /** The service the lab runs when a case does not replace it: dual-stack, backlog 128, accepting. */
@@ -90,6 +95,7 @@ const schema = z.strictObject({
           .default([]),
       })
       .default({ families: [], regions: [] }),
+    evidence: z.array(z.string().min(1).max(200)).max(20).default([]),
   }),
 });
 
@@ -124,6 +130,7 @@ export function parseLabCase(
           families: [...new Set(v.expect.scope.families)].sort(),
           regions: [...new Set(v.expect.scope.regions)].sort(),
         },
+        evidence: v.expect.evidence,
       },
     },
   };

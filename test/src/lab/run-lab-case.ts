@@ -30,6 +30,8 @@ export type CaseResult = {
   secondsToVerdict: number | null;
   /** Other verdicts published while the fault held (`unknown` excluded): each one is a wrong answer. */
   wrong: Verdict[];
+  /** Every verdict and scope published while the fault held, with seconds since the injection. */
+  timeline: { seconds: number; verdict: Verdict; scope: { families: string[]; regions: string[] } }[];
   pass: boolean;
   /** Why the case could not run (a fault command failed...), when it could not. */
   error?: string;
@@ -72,7 +74,15 @@ export async function runLabCase(
     for (const command of labCase.fault.ready) await pollUntilOk(stack, command, 20_000, now);
     result = await watchVerdict(stack, labCase, injectedAt, options.verdictTimeoutMs ?? 60_000, now);
   } catch (error) {
-    result = { ...base, got: null, secondsToVerdict: null, wrong: [], pass: false, error: (error as Error).message };
+    result = {
+      ...base,
+      got: null,
+      secondsToVerdict: null,
+      wrong: [],
+      timeline: [],
+      pass: false,
+      error: (error as Error).message,
+    };
   }
   for (const helper of helpers) await stopProcess(helper);
   if (labCase.fault.listener !== undefined) await stack.setListener(DEFAULT_LISTENER);
@@ -96,15 +106,26 @@ async function watchVerdict(
 ): Promise<CaseResult> {
   const expected = labCase.expect;
   const wrong = new Set<Verdict>();
-  let got: CaseResult['got'] = null;
   const deadline = now() + timeoutMs;
   const base = { case: labCase.name, file: labCase.file, expected };
+  // Every change published since the fault, oldest first (the log holds one entry per change).
   const opened = async () => {
-    const { log, current } = await stack.api.get<{ current: DiagnosisRecord[]; log: DiagnosisRecord[] }>(
-      `/v1/diagnoses?target=${stack.target}`,
-    );
-    return [...log, ...current].filter((d) => d.openedAtMs >= injectedAt);
+    const { log } = await stack.api.get<{ log: DiagnosisRecord[] }>(`/v1/diagnoses?target=${stack.target}`);
+    return log
+      .filter((d) => d.openedAtMs >= injectedAt && d.status === 'open')
+      .sort((x, y) => x.updatedAtMs - y.updatedAtMs);
   };
+  const timeline = (entries: readonly DiagnosisRecord[]) =>
+    entries.map((d) => ({ seconds: (d.updatedAtMs - injectedAt) / 1000, verdict: d.verdict, scope: d.scope }));
+  // A case that did not get its answer: what it got instead (`entry`), and everything published.
+  const unsettled = (entry: DiagnosisRecord | undefined, entries: readonly DiagnosisRecord[]): CaseResult => ({
+    ...base,
+    got: entry ? { verdict: entry.verdict, scope: entry.scope } : null,
+    secondsToVerdict: null,
+    wrong: [...wrong],
+    timeline: timeline(entries),
+    pass: false,
+  });
   if (expected.verdict === 'ok') {
     // Healthy means two rounds of probes from every region, family and kind, all answered,
     // and no diagnosis opened since the fault.
@@ -120,39 +141,54 @@ async function watchVerdict(
           got: { verdict: 'ok', scope: { families: [], regions: [] } },
           secondsToVerdict: null,
           wrong: [],
+          timeline: [],
           pass: true,
         };
       }
       await sleep(POLL_MS);
     }
-    const first = (await opened())[0];
-    const verdict = first ? first.verdict : null;
-    return {
-      ...base,
-      got: verdict ? { verdict, scope: first?.scope ?? { families: [], regions: [] } } : null,
-      secondsToVerdict: null,
-      wrong: [...wrong],
-      pass: false,
-    };
+    const entries = await opened();
+    return unsettled(entries[0], entries);
   }
+  let entries: DiagnosisRecord[] = [];
   while (now() < deadline) {
-    for (const d of await opened()) {
-      if (d.verdict !== expected.verdict && d.verdict !== 'unknown') wrong.add(d.verdict);
-      got = { verdict: d.verdict, scope: d.scope };
-      if (d.verdict === expected.verdict && sameScope(d.scope, expected.scope)) {
-        // Seen within one poll of being published.
-        return {
-          ...base,
-          got,
-          secondsToVerdict: (now() - injectedAt) / 1000,
-          wrong: [...wrong],
-          pass: wrong.size === 0,
-        };
-      }
+    entries = await opened();
+    for (const d of entries) if (d.verdict !== expected.verdict && d.verdict !== 'unknown') wrong.add(d.verdict);
+    const match = entries.find((d) => d.verdict === expected.verdict && sameScope(d.scope, expected.scope));
+    if (match) {
+      // The evidence a case asks for may come later than the verdict (a traceroute, counters).
+      const missing = await missingEvidence(stack, expected.evidence, deadline, now);
+      return {
+        ...base,
+        got: { verdict: match.verdict, scope: match.scope },
+        secondsToVerdict: (match.updatedAtMs - injectedAt) / 1000,
+        wrong: [...wrong],
+        timeline: timeline(entries),
+        pass: wrong.size === 0 && missing.length === 0,
+        ...(missing.length > 0 ? { error: `evidence missing: ${missing.join('; ')}` } : {}),
+      };
     }
     await sleep(POLL_MS);
   }
-  return { ...base, got, secondsToVerdict: null, wrong: [...wrong], pass: false };
+  return unsettled(entries.at(-1), entries);
+}
+
+/** Waits until every expected text appears in the current diagnosis's evidence; returns what never did. */
+async function missingEvidence(
+  stack: CaseStack,
+  expected: readonly string[],
+  deadline: number,
+  now: () => number,
+): Promise<string[]> {
+  let missing = [...expected];
+  while (missing.length > 0) {
+    const { current } = await stack.api.get<{ current: DiagnosisRecord[] }>(`/v1/diagnoses?target=${stack.target}`);
+    const lines = (current[0]?.evidence ?? []).map((e) => `${e.source} ${e.fact} ${e.value}`);
+    missing = missing.filter((text) => !lines.some((line) => line.includes(text)));
+    if (missing.length === 0 || now() >= deadline) break;
+    await sleep(POLL_MS);
+  }
+  return missing;
 }
 
 /** The fewest completed attempts any region × family × kind series has in `attempts`. */

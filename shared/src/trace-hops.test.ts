@@ -1,5 +1,5 @@
-import type { SynAttemptRecord } from '@synack/shared/attempt-record';
 import { describe, expect, it } from 'vitest';
+import type { SynAttemptRecord } from './attempt-record.ts';
 import { traceHops } from './trace-hops.ts';
 
 const at = (ttl: number, outcome: SynAttemptRecord['outcome'], from?: string): SynAttemptRecord =>

@@ -1,4 +1,4 @@
-import type { SynAttemptRecord } from '@synack/shared/attempt-record';
+import type { SynAttemptRecord } from './attempt-record.ts';
 
 /** One TTL of a TCP traceroute: who answered, and how. */
 export type TraceHop = {
