@@ -156,13 +156,23 @@ describe('diagnose: the lab cases', () => {
 
   it('SYN queue full with syncookies off; and with syncookies on it is ok', () => {
     const all = { 'a/v4': silent, 'a/v6': silent, 'b/v4': silent, 'b/v6': silent };
+    const full = listeners().map((l) => ({ ...l, synRecv: 129 }));
     const off = diagnose(
+      input(all, {
+        counterDeltas: { TcpExtTCPReqQFullDrop: 20, TcpExtListenDrops: 20 },
+        sysctls: { 'net.ipv4.tcp_syncookies': '0' },
+        listeners: full,
+      }),
+    );
+    expect(off).toMatchObject({ verdict: 'syn_queue_overflow', scope: { regions: ['a', 'b'] } });
+    // Another listener's flood (the target's SYN queue is not full) is not this target's cause.
+    const elsewhere = diagnose(
       input(all, {
         counterDeltas: { TcpExtTCPReqQFullDrop: 20, TcpExtListenDrops: 20 },
         sysctls: { 'net.ipv4.tcp_syncookies': '0' },
       }),
     );
-    expect(off).toMatchObject({ verdict: 'syn_queue_overflow', scope: { regions: ['a', 'b'] } });
+    expect(elsewhere.verdict).toBe('unknown');
     const on = diagnose(input({}, { counterDeltas: { TcpExtTCPReqQFullDoCookies: 20, TcpExtSyncookiesSent: 20 } }));
     expect(on.verdict).toBe('ok');
   });
@@ -371,5 +381,91 @@ describe('diagnose: evidence belongs to the current failure', () => {
       ),
     );
     expect(d).toMatchObject({ verdict: 'server_no_route_to_client', scope: { families: ['v4'], regions: ['a', 'b'] } });
+  });
+});
+
+describe('diagnose: host-wide evidence must be the target’s', () => {
+  const all = { 'a/v4': silent, 'a/v6': silent, 'b/v4': silent, 'b/v6': silent };
+  const portless = {
+    backend: 'nft' as const,
+    family: 'inet',
+    table: 'filter',
+    chain: 'input',
+    handle: 9,
+    rule: 'ct state invalid drop',
+    verdict: 'drop',
+    ports: [],
+    packets: 500,
+    bytes: 30_000,
+  };
+
+  it('does not blame a drop rule that does not match the port, and lists it', () => {
+    const d = diagnose(input(all, { firewall: [portless], firewallDeltas: { 'inet filter 9': 12 } }));
+    expect(d.verdict).toBe('unknown');
+    expect(d.evidence).toContainEqual(expect.objectContaining({ fact: 'inet filter input: ct state invalid drop' }));
+  });
+
+  it('does not call a path drop when a port-less drop moved or the firewall could not be read', () => {
+    const region = { 'b/v4': silent, 'b/v6': silent };
+    expect(diagnose(input(region)).verdict).toBe('network_path_drop');
+    expect(diagnose(input(region, { firewall: [portless], firewallDeltas: { 'inet filter 9': 3 } })).verdict).toBe(
+      'unknown',
+    );
+    expect(
+      diagnose(input(region, { sources: [{ source: 'nft -j list ruleset', ok: false, error: 'EPERM' }] })).verdict,
+    ).toBe('unknown');
+  });
+
+  it('needs a same-family answer elsewhere for a path drop', () => {
+    // b's IPv6 fails, and no region answers over IPv6: not a path of b's.
+    const local: ObservedAttempt[] = [
+      {
+        region: 'a',
+        family: 'v6',
+        kind: 'syn',
+        outcome: 'local_error',
+        errorCode: 'SYNACK_ERR_NO_ROUTE',
+        startedAtMs: 1000,
+      },
+      {
+        region: 'a',
+        family: 'v6',
+        kind: 'connect',
+        outcome: 'local_error',
+        errorCode: 'SYNACK_ERR_NO_ROUTE',
+        startedAtMs: 1000,
+      },
+    ];
+    const d = diagnose(input({ 'a/v6': local, 'b/v6': silent }));
+    expect(d.verdict).not.toBe('network_path_drop');
+  });
+
+  it('does not name a queue overflow of another listener, nor a no-route without its counters', () => {
+    expect(diagnose(input(all, { counterDeltas: { TcpExtListenOverflows: 9, TcpExtListenDrops: 9 } })).verdict).toBe(
+      'unknown',
+    );
+    // The lookup back fails (a pre-NAT address, say) but the kernel counts no route failure.
+    expect(diagnose(input({ 'a/v6': silent, 'b/v6': silent }, { routes: routes(['a/v6', 'b/v6']) })).verdict).toBe(
+      'unknown',
+    );
+  });
+
+  it('reads an unreachable from the server itself as its firewall, whatever the code', () => {
+    const portUnreachable = (region: 'a' | 'b') => icmpAttempts(region, 'v4', 3, 3, SERVER.v4, 'port_unreachable');
+    const d = diagnose(input({ 'a/v4': portUnreachable('a'), 'b/v4': portUnreachable('b') }));
+    expect(d).toMatchObject({ verdict: 'firewall_reject', scope: { families: ['v4'], regions: ['a', 'b'] } });
+  });
+
+  it('calls a router’s host-unreachable a dead host only when no region gets through', () => {
+    const dead = (region: 'a' | 'b') => icmpAttempts(region, 'v4', 3, 1, ROUTER.v4, 'host_unreachable');
+    expect(diagnose(input({ 'a/v4': dead('a'), 'b/v4': dead('b') })).verdict).toBe('host_down');
+    // Region a still gets SYN-ACKs over IPv4: b's path has the problem.
+    expect(diagnose(input({ 'b/v4': dead('b') })).verdict).toBe('network_path_drop');
+  });
+
+  it('does not count a listener on loopback as serving the target', () => {
+    const loopback = listeners().map((l) => ({ ...l, address: l.family === 'v4' ? '127.0.0.1' : '::1' }));
+    const d = diagnose(input({ 'a/v4': rst, 'b/v4': rst }, { listeners: loopback, counterDeltas: { TcpOutRsts: 4 } }));
+    expect(d.verdict).toBe('port_closed');
   });
 });

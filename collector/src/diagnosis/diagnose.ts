@@ -95,15 +95,15 @@ function decide(input: DiagnosisInput): Diagnosis {
   const remaining = failing.filter((g) => !runnerFaults.includes(g));
 
   const icmp = remaining.filter((g) => g.failure === 'icmp');
-  if (icmp.length > 0) return fromIcmp(icmp, input, probeFacts);
+  if (icmp.length > 0) return fromIcmp(icmp, fine, input, probeFacts);
 
   const rst = remaining.filter((g) => g.failure === 'rst');
-  if (rst.length > 0) return fromRst(rst, input, probeFacts);
+  if (rst.length > 0) return fromRst(rst, fine, input, probeFacts);
 
   return fromSilence(remaining, fine, input, probeFacts);
 }
 
-function fromIcmp(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
+function fromIcmp(groups: Group[], fine: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
   // Every ICMP error of the current failure: IPv4 routers rate-limit them, so the latest attempt may be silent.
   const errors = groups.flatMap((g) => g.streak.flatMap((a) => (a.icmp ? [{ g, icmp: a.icmp }] : [])));
   const seenFrom = new Set<string>();
@@ -116,7 +116,7 @@ function fromIcmp(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFa
   const meanings = new Set(errors.map((e) => e.icmp.meaning));
   const evidence = [
     ...distinct.map((e) => {
-      const who = input.target.addresses.includes(e.icmp.from) ? 'the server itself' : 'a router';
+      const who = isTargetAddress(e.icmp.from, input.target.addresses) ? 'the server itself' : 'a router';
       return fact(
         'icmp',
         `${e.g.region}/${e.g.family} type ${e.icmp.type} code ${e.icmp.code} from ${e.icmp.from} (${who})`,
@@ -127,13 +127,30 @@ function fromIcmp(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFa
   ];
   if (meanings.size !== 1) return result(Verdict.unknown, groups, evidence);
   const [meaning] = meanings;
-  if (meaning === 'admin_prohibited') return result(Verdict.firewallReject, groups, evidence);
-  if (meaning === 'host_unreachable') return result(Verdict.hostDown, groups, evidence);
-  if (meaning === 'network_unreachable') return result(Verdict.networkPathDrop, groups, evidence);
+  const fromServer = errors.every((e) => isTargetAddress(e.icmp.from, input.target.addresses));
+  const fromRouters = errors.every((e) => !isTargetAddress(e.icmp.from, input.target.addresses));
+  const unreachable = new Set(['admin_prohibited', 'host_unreachable', 'network_unreachable', 'port_unreachable']);
+  // The TCP stack never answers a SYN with ICMP: an unreachable from the server itself is its
+  // firewall (reject with ICMP: admin-prohibited, or iptables' default port-unreachable).
+  if (fromServer && unreachable.has(meaning as string)) return result(Verdict.firewallReject, groups, evidence);
+  if (!fromRouters) return result(Verdict.unknown, groups, evidence);
+  // A dead host: its last router gives up on ARP/ND. Only when no region gets through on that
+  // family; else something on the failing regions' path sends it.
+  const answeredElsewhere = (g: Group) => fine.some((f) => f.family === g.family && f.region !== g.region);
+  if (meaning === 'host_unreachable' && !groups.some(answeredElsewhere))
+    return result(Verdict.hostDown, groups, evidence);
+  if (meaning === 'host_unreachable' || meaning === 'network_unreachable' || meaning === 'admin_prohibited')
+    return result(Verdict.networkPathDrop, groups, evidence);
   return result(Verdict.unknown, groups, evidence);
 }
 
-function fromRst(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
+/** Whether `address` is one of the target's (IPv4-mapped IPv6 forms included). */
+function isTargetAddress(address: string, targets: readonly string[]): boolean {
+  const plain = address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return targets.some((t) => t.toLowerCase() === plain);
+}
+
+function fromRst(groups: Group[], fine: Group[], input: DiagnosisInput, probeFacts: EvidenceFact[]): Diagnosis {
   const agent = input.agent;
   if (!agent) {
     // A closed port and a firewall's forged RST look the same from outside.
@@ -143,11 +160,16 @@ function fromRst(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFac
     ]);
   }
   const src = `agent:${agent.id}`;
+  // A listener serves the target when bound to the wildcard or to a target address (an IPv6
+  // socket without V6ONLY also serves IPv4, on :: or ::ffff:<v4>); one on 127.0.0.1 does not.
+  const serves = (address: string) =>
+    address === '0.0.0.0' || address === '::' || isTargetAddress(address, input.target.addresses);
   const listening = (family: AddressFamily) =>
     agent.listeners.some(
       (l) =>
         l.port === input.target.port &&
-        (l.family === family || (l.family === 'v6' && family === 'v4' && l.v6Only === false && l.address === '::')),
+        serves(l.address) &&
+        (l.family === family || (l.family === 'v6' && family === 'v4' && l.v6Only === false)),
     );
   const families = [...new Set(groups.map((g) => g.family))];
   const missing = families.filter((f) => !listening(f));
@@ -155,13 +177,19 @@ function fromRst(groups: Group[], input: DiagnosisInput, probeFacts: EvidenceFac
     fact(`${src} listeners`, `listening on port ${input.target.port} for ${f}`, listening(f)),
   );
   const rsts = agent.counterDeltas.TcpOutRsts ?? 0;
-  if (missing.length === families.length) {
+  // A closed port answers every region alike, and its RSTs are the kernel's own (TcpOutRsts):
+  // RSTs for one region while another completes handshakes come from somewhere else.
+  const answeredElsewhere = groups.some((g) => fine.some((f) => f.family === g.family && f.region !== g.region));
+  if (missing.length === families.length && rsts > 0 && !answeredElsewhere) {
     const other = (['v4', 'v6'] as const).filter((f) => !families.includes(f) && listening(f));
     const verdict = other.length > 0 ? Verdict.listenerFamilyMismatch : Verdict.portClosed;
     return result(verdict, groups, [...probeFacts, ...listenerFacts, fact(`${src} counters`, 'TcpOutRsts', rsts)]);
   }
   const rejects = agent.firewall.filter(
-    (r) => r.verdict.startsWith('reject') && (agent.firewallDeltas[firewallRuleKey(r)] ?? 0) > 0,
+    (r) =>
+      r.verdict.startsWith('reject') &&
+      r.ports.includes(input.target.port) &&
+      (agent.firewallDeltas[firewallRuleKey(r)] ?? 0) > 0,
   );
   if (missing.length === 0 && rejects.length > 0) {
     return result(Verdict.firewallReject, groups, [
@@ -204,15 +232,26 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
         `${l.acceptQueue}/${l.acceptQueueMax}`,
       ),
     );
-  const deadNeighbour = (r: (typeof agent.routes)[number]) => r.neighbour === 'FAILED' || r.neighbour === 'INCOMPLETE';
+  // INCOMPLETE is a resolution in progress; FAILED is a next hop that did not answer.
+  const deadNeighbour = (r: (typeof agent.routes)[number]) => r.neighbour === 'FAILED';
+  const targetListeners = agent.listeners.filter((l) => l.port === input.target.port);
 
-  // No route back: the kernel consumes the SYN without a SYN-ACK (tcp_conn_request: route_req fails).
-  const noRoute = groups.filter((g) =>
-    agent.routes.some((r) => r.family === g.family && r.regions.includes(g.region) && r.result !== 'ok'),
+  // No route back: the kernel consumes the SYN without a SYN-ACK (tcp_conn_request: route_req
+  // fails), counting it in ListenDrops and (Ip|Ip6)OutNoRoutes. The lookup toward the runner fails
+  // and those counters moved for that family: a lookup failing alone (an address the server never
+  // sees, behind NAT) proves nothing.
+  const noRouteCounted = (family: AddressFamily) =>
+    d('TcpExtListenDrops') > 0 && d(family === 'v6' ? 'Ip6OutNoRoutes' : 'IpOutNoRoutes') > 0;
+  const noRouteLookup = (r: (typeof agent.routes)[number]) =>
+    r.result === 'unreachable' || r.result === 'prohibited' || r.result === 'blackhole';
+  const noRoute = groups.filter(
+    (g) =>
+      noRouteCounted(g.family) &&
+      agent.routes.some((r) => r.family === g.family && r.regions.includes(g.region) && noRouteLookup(r)),
   );
   if (noRoute.length > 0) {
     const lookups = agent.routes.filter(
-      (r) => r.result !== 'ok' && noRoute.some((g) => g.family === r.family && r.regions.includes(g.region)),
+      (r) => noRouteLookup(r) && noRoute.some((g) => g.family === r.family && r.regions.includes(g.region)),
     );
     return result(Verdict.serverNoRouteToClient, noRoute, [
       ...lookups.map((r) =>
@@ -245,7 +284,10 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       ...probeFacts,
     ]);
   }
-  if (d('TcpExtListenOverflows') > 0) {
+  // Queue overflows are counted host-wide: they name the cause only when the target's own listener
+  // shows it (accept queue full; SYN-RECV at its limit with cookies off).
+  const acceptFull = targetListeners.some((l) => l.acceptQueue >= l.acceptQueueMax);
+  if (d('TcpExtListenOverflows') > 0 && acceptFull) {
     return result(Verdict.acceptQueueOverflow, groups, [
       counter('TcpExtListenOverflows'),
       counter('TcpExtListenDrops'),
@@ -254,17 +296,22 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
     ]);
   }
   const syncookies = agent.sysctls['net.ipv4.tcp_syncookies'];
-  if (d('TcpExtTCPReqQFullDrop') > 0) {
+  const synQueueFull = targetListeners.some((l) => l.acceptQueueMax > 0 && l.synRecv >= l.acceptQueueMax);
+  if (d('TcpExtTCPReqQFullDrop') > 0 && synQueueFull && syncookies !== '1') {
     return result(Verdict.synQueueOverflow, groups, [
       counter('TcpExtTCPReqQFullDrop'),
       counter('TcpExtListenDrops'),
       fact(`${src} sysctls`, 'net.ipv4.tcp_syncookies', syncookies ?? 'unknown'),
+      ...targetListeners.map((l) =>
+        fact(`${src} listeners`, `${l.family} [${l.address}]:${l.port} SYN-RECV`, `${l.synRecv}/${l.acceptQueueMax}`),
+      ),
       ...probeFacts,
     ]);
   }
-  const drops = agent.firewall.filter(
-    (r) => r.verdict === 'drop' && (agent.firewallDeltas[firewallRuleKey(r)] ?? 0) > 0,
-  );
+  // Only rules that match the service's port: port-less drops (invalid state, blocklists) count
+  // all the time on a busy server, and say nothing of these SYNs.
+  const moved = (r: (typeof agent.firewall)[number]) => (agent.firewallDeltas[firewallRuleKey(r)] ?? 0) > 0;
+  const drops = agent.firewall.filter((r) => r.verdict === 'drop' && r.ports.includes(input.target.port) && moved(r));
   const netfilterDrops = agent.drops.filter(
     (x) => x.reason === 'NETFILTER_DROP' && x.port === input.target.port && x.count > 0,
   );
@@ -287,8 +334,10 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       ...probeFacts,
     ]);
   }
-  if (d('TcpExtIPReversePathFilter') > 0) {
-    return result(Verdict.rpFilterDrop, groups, [
+  // Reverse-path filtering is IPv4's.
+  const v4 = groups.filter((g) => g.family === 'v4');
+  if (d('TcpExtIPReversePathFilter') > 0 && v4.length === groups.length) {
+    return result(Verdict.rpFilterDrop, v4, [
       counter('TcpExtIPReversePathFilter'),
       fact(`${src} sysctls`, 'net.ipv4.conf.all.rp_filter', agent.sysctls['net.ipv4.conf.all.rp_filter'] ?? 'unknown'),
       ...probeFacts,
@@ -302,10 +351,16 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       ...probeFacts,
     ]);
   }
-  if (d('TcpExtTCPSynRetrans') > 0 && d('TcpExtListenDrops') === 0) {
+  // SYN-ACKs retransmitted (TCPSynRetrans also counts the server's own SYNs: the target's
+  // listener must hold half-open connections too) while nothing is dropped on arrival.
+  const halfOpen = targetListeners.some((l) => l.synRecv > 0);
+  if (d('TcpExtTCPSynRetrans') > 0 && halfOpen && d('TcpExtListenDrops') === 0) {
     return result(Verdict.returnPathDrop, groups, [
       counter('TcpExtTCPSynRetrans'),
       counter('TcpExtListenDrops'),
+      ...targetListeners.map((l) =>
+        fact(`${src} listeners`, `${l.family} [${l.address}]:${l.port} SYN-RECV`, l.synRecv),
+      ),
       ...probeFacts,
     ]);
   }
@@ -318,9 +373,13 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
     'IpOutNoRoutes',
     'Ip6OutNoRoutes',
   ].every((n) => d(n) === 0);
-  const failingRegions = new Set(groups.map((g) => g.region));
-  const healthyElsewhere = fine.some((g) => !failingRegions.has(g.region));
-  if (quiet && healthyElsewhere) {
+  // Another region answers on each failing family: the server and its stack for that family work.
+  const healthyElsewhere = groups.every((g) => fine.some((f) => f.family === g.family && f.region !== g.region));
+  // Blind spots: a firewall the agent could not read, or port-less drops that moved, may be
+  // dropping these SYNs on the server without a counter of the port moving.
+  const firewallUnread = agent.sources.some((x) => !x.ok && /nft|firewall/i.test(x.source));
+  const otherDrops = agent.firewall.filter((r) => r.verdict === 'drop' && r.ports.length === 0 && moved(r));
+  if (quiet && healthyElsewhere && !firewallUnread && otherDrops.length === 0) {
     return result(Verdict.networkPathDrop, groups, [
       fact(`${src} counters`, 'drop counters (ListenDrops, ListenOverflows, ReqQFullDrop, OutNoRoutes)', 0),
       fact(`${src} routes`, 'route lookups back to the failing regions', 'all resolve'),
@@ -328,10 +387,20 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       ...probeFacts,
     ]);
   }
-  const seen = Object.entries(agent.counterDeltas)
-    .filter(([, v]) => v > 0)
-    .slice(0, 12)
-    .map(([k, v]) => fact(`${src} counters`, k, v));
+  const seen = [
+    ...Object.entries(agent.counterDeltas)
+      .filter(([, v]) => v > 0)
+      .slice(0, 12)
+      .map(([k, v]) => fact(`${src} counters`, k, v)),
+    ...otherDrops.map((r) =>
+      fact(
+        `${src} firewall`,
+        `${r.family} ${r.table} ${r.chain}: ${r.rule}`,
+        agent.firewallDeltas[firewallRuleKey(r)] ?? 0,
+      ),
+    ),
+    ...agent.sources.filter((x) => !x.ok).map((x) => fact(`${src} sources`, `${x.source} unreadable`, x.error ?? true)),
+  ];
   return result(Verdict.unknown, groups, [...probeFacts, ...seen]);
 }
 

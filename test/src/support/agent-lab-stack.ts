@@ -103,13 +103,16 @@ ${options.targets}
     const parsed = parseConfig(yaml, file, {});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
     await setListener(DEFAULT_LISTENER);
-    for (const [host, argv] of [
-      ['router', synackArgv('collector', '--config', file)],
-      ['server', synackArgv('agent', '--config', agentFile)],
-      ['a', synackArgv('runner', '--region', 'a', '--id', 'runner-a', '--config', file)],
-      ['b', synackArgv('runner', '--region', 'b', '--id', 'runner-b', '--config', file)],
+    const pids: Record<string, number> = {};
+    for (const [role, host, argv] of [
+      ['collector', 'router', synackArgv('collector', '--config', file)],
+      ['agent', 'server', synackArgv('agent', '--config', agentFile)],
+      ['runner-a', 'a', synackArgv('runner', '--region', 'a', '--id', 'runner-a', '--config', file)],
+      ['runner-b', 'b', synackArgv('runner', '--region', 'b', '--id', 'runner-b', '--config', file)],
     ] as const) {
       const child = lab.spawn(host, argv);
+      // `ip netns exec` execs the command: this is the service's own pid.
+      if (child.pid !== undefined) pids[role] = child.pid;
       child.stdout?.resume();
       child.stderr?.resume();
     }
@@ -118,7 +121,7 @@ ${options.targets}
     stops.push(s.stop);
     const api = await collector({ ...parsed.config, collector: { ...parsed.config.collector, listen: '127.0.0.1:0' } });
     stops.push(api.stop);
-    return { lab, api, stop, setListener, port: options.port };
+    return { lab, api, stop, setListener, port: options.port, pids, config: parsed.config };
   } catch (error) {
     await stop();
     throw error;
