@@ -94,6 +94,22 @@ const icmpAttempts = (
   { region, family, kind: 'connect', outcome: 'unreachable', startedAtMs: 1000 },
 ];
 
+/** An nft rule as the agent reports it. */
+const nftRule = (over: {
+  table: string;
+  handle: number;
+  rule: string;
+  verdict: string;
+  ports: number[];
+  packets: number;
+}) => ({
+  backend: 'nft' as const,
+  family: 'inet',
+  chain: 'input',
+  bytes: over.packets * 60,
+  ...over,
+});
+
 describe('diagnose: the lab cases', () => {
   it('baseline: ok everywhere', () => {
     expect(diagnose(input({}))).toMatchObject({
@@ -179,18 +195,14 @@ describe('diagnose: the lab cases', () => {
 
   it('server firewall drop: a drop rule counts, no TCP counter moves', () => {
     const all = { 'a/v4': silent, 'a/v6': silent, 'b/v4': silent, 'b/v6': silent };
-    const rule = {
-      backend: 'nft' as const,
-      family: 'inet',
+    const rule = nftRule({
       table: 'f',
-      chain: 'input',
       handle: 4,
       rule: `tcp dport ${PORT} drop`,
       verdict: 'drop',
       ports: [PORT],
       packets: 40,
-      bytes: 2400,
-    };
+    });
     const d = diagnose(input(all, { firewall: [rule], firewallDeltas: { 'inet f 4': 40 } }));
     expect(d).toMatchObject({
       verdict: 'server_firewall_drop',
@@ -207,18 +219,14 @@ describe('diagnose: the lab cases', () => {
 
   it('firewall reject with tcp reset: a listener exists, the kernel sent no RST itself', () => {
     const all = { 'a/v4': rst, 'a/v6': rst, 'b/v4': rst, 'b/v6': rst };
-    const rule = {
-      backend: 'nft' as const,
-      family: 'inet',
+    const rule = nftRule({
       table: 'f',
-      chain: 'input',
       handle: 7,
       rule: `tcp dport ${PORT} reject with tcp reset`,
       verdict: 'reject tcp reset',
       ports: [PORT],
       packets: 12,
-      bytes: 720,
-    };
+    });
     const d = diagnose(
       input(all, { firewall: [rule], firewallDeltas: { 'inet f 7': 12 }, counterDeltas: { TcpOutRsts: 0 } }),
     );
@@ -386,18 +394,14 @@ describe('diagnose: evidence belongs to the current failure', () => {
 
 describe('diagnose: host-wide evidence must be the target’s', () => {
   const all = { 'a/v4': silent, 'a/v6': silent, 'b/v4': silent, 'b/v6': silent };
-  const portless = {
-    backend: 'nft' as const,
-    family: 'inet',
+  const portless = nftRule({
     table: 'filter',
-    chain: 'input',
     handle: 9,
     rule: 'ct state invalid drop',
     verdict: 'drop',
     ports: [],
     packets: 500,
-    bytes: 30_000,
-  };
+  });
 
   it('does not blame a drop rule that does not match the port, and lists it', () => {
     const d = diagnose(input(all, { firewall: [portless], firewallDeltas: { 'inet filter 9': 12 } }));
