@@ -22,10 +22,28 @@ export function diagnoseCommand(services: CliServices): Command {
       if (!base && flags.config) {
         base = collectorUrl((await loadConfig(flags.config)).collector.listen);
       }
+      const url = `${(base as string).replace(/\/+$/, '')}/v1/diagnoses?target=${encodeURIComponent(target)}`;
+      const read = async (): Promise<DiagnosisRecord | null> => {
+        try {
+          const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+          if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+          return ((await response.json()) as { current: DiagnosisRecord[] }).current[0] ?? null;
+        } catch (cause) {
+          throw new SynackError(
+            ErrorCode.socketFailed,
+            `cannot read diagnoses from ${base}: ${(cause as Error).message}`,
+            {
+              cause,
+            },
+          );
+        }
+      };
+      let record: DiagnosisRecord | null;
       if (flags.fresh) {
         if (!flags.config) throw services.usageError('--fresh needs --config (to reach the runners)');
         services.err(`probing ${target} from every region first…`);
-        await runOnDemand(
+        const probedAt = Date.now();
+        const result = await runOnDemand(
           target,
           { regions: 'all', config: flags.config, kinds: ['syn', 'connect'], timeoutMs: 3000, families: ['v4', 'v6'] },
           {
@@ -33,23 +51,17 @@ export function diagnoseCommand(services: CliServices): Command {
             out: () => {},
           },
         );
-        // The collector re-diagnoses failing targets every second: give it that second.
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // The collector re-diagnoses failing targets every second (and waits for the agent's
+        // snapshot): read until the diagnosis reflects these probes, or a few seconds pass.
+        const deadline = Date.now() + (result === 0 ? 3000 : 12_000);
+        record = await read();
+        while (!(record && record.updatedAtMs >= probedAt) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          record = await read();
+        }
+      } else {
+        record = await read();
       }
-      const url = `${(base as string).replace(/\/+$/, '')}/v1/diagnoses?target=${encodeURIComponent(target)}`;
-      let body: { current: DiagnosisRecord[] };
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-        body = (await response.json()) as { current: DiagnosisRecord[] };
-      } catch (cause) {
-        throw new SynackError(
-          ErrorCode.socketFailed,
-          `cannot read diagnoses from ${base}: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-      const record = body.current[0] ?? null;
       services.out(flags.json ? JSON.stringify(record) : formatDiagnosis(record, target, Date.now()));
       process.exitCode = record && record.status === 'open' ? 1 : 0;
     });

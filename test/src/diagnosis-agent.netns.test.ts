@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { EvidenceFact } from '@synack/shared/verdict';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireLabOrSkip } from './lab/lab-availability.ts';
 import type { RegionLab } from './lab/region-lab.ts';
 import { startAgentLab } from './support/agent-lab-stack.ts';
+import { synackArgv } from './support/synack-cli.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const PORT = 8443;
@@ -76,6 +79,27 @@ describe.skipIf(requireLabOrSkip())('host agent evidence in the two-region lab (
     expect(facts.TcpExtListenOverflows).toBe(0);
     expect(facts['v6 [::]:8443 accept queue']).toMatch(/^0\//);
     expect(seconds).toBeLessThan(15);
+    // `synack diagnose --fresh` probes from both regions first, then prints the updated record.
+    const askedAt = Date.now();
+    const fresh = await promisify(execFile)(
+      process.execPath,
+      [
+        ...synackArgv(
+          'diagnose',
+          'web6',
+          '--config',
+          stack.config.file,
+          '--collector',
+          api.handle.url,
+          '--fresh',
+          '--json',
+        ).slice(1),
+      ],
+      { timeout: 30_000 },
+    ).catch((error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? '', code: error.code }));
+    expect('code' in fresh ? fresh.code : 0).toBe(1);
+    expect(JSON.parse(fresh.stdout)).toMatchObject({ verdict: 'server_no_route_to_client', status: 'open' });
+    expect(JSON.parse(fresh.stdout).updatedAtMs).toBeGreaterThanOrEqual(askedAt);
     await lab.run('server', ['ip', '-6', 'route', 'add', 'default', 'via', '2001:db8:5::1']);
     await waitForAsync(async () => (await current())?.status === 'resolved', 20_000, 'the diagnosis to resolve');
   });
