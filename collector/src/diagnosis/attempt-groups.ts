@@ -4,10 +4,16 @@ import type { ObservedAttempt } from './diagnosis-input.ts';
 /** How a region × family's current failure shows: silence, RST, ICMP, or a local error. */
 export type Failure = 'silent' | 'rst' | 'icmp' | 'local';
 
-/** A region × family pair of a window, with how its current failure ends, if it fails. */
+/**
+ * A region × family × target address of a window (a name with several addresses has a group per
+ * address: one dead address among live ones must not flap with them), with how its current
+ * failure ends, if it fails.
+ */
 export type AttemptGroup = {
   region: string;
   family: AddressFamily;
+  /** The target address probed (`undefined` when the attempts do not say). */
+  address: string | undefined;
   failure: Failure | null;
   /** The latest attempt of each probe kind: the current state. */
   latest: ObservedAttempt[];
@@ -39,16 +45,21 @@ const RST = new Set(['rst', 'refused', 'reset']);
  * ICMP of a fault that has since been fixed) belongs to an earlier failure and is not used. Pure.
  */
 export function groupAttempts(attempts: readonly ObservedAttempt[]): AttemptGroups {
-  const byKey = new Map<string, { region: string; family: AddressFamily; attempts: ObservedAttempt[] }>();
+  const byKey = new Map<
+    string,
+    { region: string; family: AddressFamily; address: string | undefined; attempts: ObservedAttempt[] }
+  >();
   for (const a of [...attempts].sort((x, y) => x.startedAtMs - y.startedAtMs)) {
-    const key = `${a.region}/${a.family}`;
-    const entry = byKey.get(key) ?? { region: a.region, family: a.family, attempts: [] };
+    const key = `${a.region}/${a.family}/${a.address ?? ''}`;
+    const entry = byKey.get(key) ?? { region: a.region, family: a.family, address: a.address, attempts: [] };
     entry.attempts.push(a);
     byKey.set(key, entry);
   }
   const groups: AttemptGroup[] = [...byKey.values()]
-    .sort((x, y) => (x.region === y.region ? (x.family < y.family ? -1 : 1) : x.region < y.region ? -1 : 1))
-    .map(({ region, family, attempts: list }) => {
+    .sort((x, y) =>
+      `${x.region}/${x.family}/${x.address ?? ''}` < `${y.region}/${y.family}/${y.address ?? ''}` ? -1 : 1,
+    )
+    .map(({ region, family, address, attempts: list }) => {
       const kinds = [...new Set(list.map((a) => a.kind))];
       const latest = kinds.map((kind) => list.filter((a) => a.kind === kind).at(-1) as ObservedAttempt);
       const streak = kinds
@@ -62,6 +73,7 @@ export function groupAttempts(attempts: readonly ObservedAttempt[]): AttemptGrou
       return {
         region,
         family,
+        address,
         failure: streak.length === 0 ? null : classify(latest, streak),
         latest,
         streak,

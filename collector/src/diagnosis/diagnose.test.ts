@@ -473,3 +473,25 @@ describe('diagnose: host-wide evidence must be the target’s', () => {
     expect(d.verdict).toBe('port_closed');
   });
 });
+
+describe('diagnose: a name with several addresses', () => {
+  it('keeps each address apart: one dead host among live ones is that host, not a path', () => {
+    const seen = (region: 'a' | 'b'): ObservedAttempt[] => [
+      { region, family: 'v4', address: '203.0.113.10', kind: 'syn', outcome: 'synack', startedAtMs: 1000 },
+      { region, family: 'v4', address: '203.0.113.10', kind: 'connect', outcome: 'established', startedAtMs: 1000 },
+      {
+        region,
+        family: 'v4',
+        address: '203.0.113.11',
+        kind: 'syn',
+        outcome: 'icmp',
+        icmp: { type: 3, code: 1, from: ROUTER.v4, meaning: 'host_unreachable' },
+        startedAtMs: 1000,
+      },
+      { region, family: 'v4', address: '203.0.113.11', kind: 'connect', outcome: 'unreachable', startedAtMs: 1000 },
+    ];
+    const d = diagnose({ ...input({}), attempts: [...seen('a'), ...seen('b')] });
+    expect(d).toMatchObject({ verdict: 'host_down', scope: { families: ['v4'], regions: ['a', 'b'] } });
+    expect(d.evidence).toContainEqual(expect.objectContaining({ source: 'probes', fact: 'a/v4 203.0.113.11' }));
+  });
+});

@@ -70,8 +70,15 @@ function decide(input: DiagnosisInput): Diagnosis {
     return result(Verdict.ok, fine, [fact('probes', 'every region and family answered', true)]);
   if (failing.length === 0) return result(Verdict.unknown, [], [fact('probes', 'attempts in the window', 0)]);
 
+  const multiAddress =
+    new Set([...failing, ...fine].map((g) => g.address)).size >
+    [...new Set([...failing, ...fine].map((g) => g.family))].length;
   const probeFacts = failing.map((g) =>
-    fact('probes', `${g.region}/${g.family}`, g.latest.map((a) => `${a.kind} ${a.outcome}`).join(', ')),
+    fact(
+      'probes',
+      `${g.region}/${g.family}${g.address && multiAddress ? ` ${g.address}` : ''}`,
+      g.latest.map((a) => `${a.kind} ${a.outcome}`).join(', '),
+    ),
   );
 
   // The runner's own fault first: nothing it reports about the target can be trusted.
@@ -136,12 +143,17 @@ function fromIcmp(groups: Group[], fine: Group[], input: DiagnosisInput, probeFa
   if (!fromRouters) return result(Verdict.unknown, groups, evidence);
   // A dead host: its last router gives up on ARP/ND. Only when no region gets through on that
   // family; else something on the failing regions' path sends it.
-  const answeredElsewhere = (g: Group) => fine.some((f) => f.family === g.family && f.region !== g.region);
+  const answeredElsewhere = (g: Group) => fine.some((f) => sameAddress(f, g) && f.region !== g.region);
   if (meaning === 'host_unreachable' && !groups.some(answeredElsewhere))
     return result(Verdict.hostDown, groups, evidence);
   if (meaning === 'host_unreachable' || meaning === 'network_unreachable' || meaning === 'admin_prohibited')
     return result(Verdict.networkPathDrop, groups, evidence);
   return result(Verdict.unknown, groups, evidence);
+}
+
+/** The same target address (and so family) in two groups. */
+function sameAddress(x: Group, y: Group): boolean {
+  return x.family === y.family && x.address === y.address;
 }
 
 /** Whether `address` is one of the target's (IPv4-mapped IPv6 forms included). */
@@ -179,7 +191,7 @@ function fromRst(groups: Group[], fine: Group[], input: DiagnosisInput, probeFac
   const rsts = agent.counterDeltas.TcpOutRsts ?? 0;
   // A closed port answers every region alike, and its RSTs are the kernel's own (TcpOutRsts):
   // RSTs for one region while another completes handshakes come from somewhere else.
-  const answeredElsewhere = groups.some((g) => fine.some((f) => f.family === g.family && f.region !== g.region));
+  const answeredElsewhere = groups.some((g) => fine.some((f) => sameAddress(f, g) && f.region !== g.region));
   if (missing.length === families.length && rsts > 0 && !answeredElsewhere) {
     const other = (['v4', 'v6'] as const).filter((f) => !families.includes(f) && listening(f));
     const verdict = other.length > 0 ? Verdict.listenerFamilyMismatch : Verdict.portClosed;
@@ -374,7 +386,7 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
     'Ip6OutNoRoutes',
   ].every((n) => d(n) === 0);
   // Another region answers on each failing family: the server and its stack for that family work.
-  const healthyElsewhere = groups.every((g) => fine.some((f) => f.family === g.family && f.region !== g.region));
+  const healthyElsewhere = groups.every((g) => fine.some((f) => sameAddress(f, g) && f.region !== g.region));
   // Blind spots: a firewall the agent could not read, or port-less drops that moved, may be
   // dropping these SYNs on the server without a counter of the port moving.
   const firewallUnread = agent.sources.some((x) => !x.ok && /nft|firewall/i.test(x.source));

@@ -7,6 +7,8 @@ import type { PathTrace } from './path-trace.ts';
 export type ObservedAttempt = {
   region: string;
   family: AddressFamily;
+  /** The target address probed. */
+  address?: string;
   kind: ProbeKind;
   outcome: string;
   /** The runner's local error code, for `local_error`. */

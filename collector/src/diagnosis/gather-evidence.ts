@@ -35,6 +35,7 @@ export async function gatherEvidence(
       const attempt: ObservedAttempt = {
         region,
         family: r.target.family,
+        address: r.target.address,
         kind: r.kind,
         outcome: r.outcome,
         startedAtMs,
