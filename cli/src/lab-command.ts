@@ -14,7 +14,11 @@ type LabModule = {
   runCases(
     stack: object,
     cases: readonly unknown[],
-    options: { repeat?: number; onResult?: (result: { pass: boolean }, run: number) => void },
+    options: {
+      repeat?: number;
+      injectDelayMs?: () => number;
+      onResult?: (result: { pass: boolean }, run: number) => void;
+    },
   ): Promise<{ pass: boolean }[]>;
   formatCaseResult(result: object): string;
 };
@@ -37,52 +41,59 @@ export function labCommand(services: CliServices): Command {
     .option('--interval <duration>', 'probe interval', '10s')
     .option('--timeout <duration>', 'probe timeout (above 3 s, for a dead host’s ICMP)', '4s')
     .option('--repeat <n>', 'run every case this many times', '1')
+    .option('--jitter', 'inject each fault at a random point of the interval (for timing)')
     .option('--json', 'print one JSON result per line')
-    .action(async (files: string[], flags: { interval: string; timeout: string; repeat: string; json?: boolean }) => {
-      const interval = durationOption('--interval', flags.interval, { min: 1000 });
-      const timeout = durationOption('--timeout', flags.timeout, { min: 100, max: interval });
-      const repeat = integerOption('--repeat', flags.repeat, 1, 100);
-      let labModule: LabModule;
-      let availability: Availability;
-      try {
-        labModule = (await import(LAB)) as LabModule;
-        availability = (await import(AVAILABILITY)) as Availability;
-      } catch (cause) {
-        throw services.usageError(
-          `the lab needs the synack repository checkout (its test workspace): ${(cause as Error).message}`,
-        );
-      }
-      const available = availability.labAvailability();
-      if (!available.ok) throw services.usageError(`cannot build the lab: ${available.why}`);
-      let cases: unknown[];
-      try {
-        cases = await labModule.loadLabCases(files);
-      } catch (error) {
-        throw services.usageError((error as Error).message);
-      }
-      services.err(`lab: ${cases.length} case(s), probing every ${flags.interval}; building the lab…`);
-      const stack = await labModule.startCaseLab({
-        interval: `${interval}ms`,
-        timeout: `${timeout}ms`,
-        failingInterval: `${Math.max(1000, Math.min(2000, interval))}ms`,
-        agentInterval: '5s',
-      });
-      try {
-        const results = await labModule.runCases(stack, cases, {
-          repeat,
-          onResult: (result, run) =>
-            services.out(
-              flags.json
-                ? JSON.stringify({ run, ...result })
-                : `${repeat > 1 ? `[${run}] ` : ''}${labModule.formatCaseResult(result)}`,
-            ),
+    .action(
+      async (
+        files: string[],
+        flags: { interval: string; timeout: string; repeat: string; jitter?: boolean; json?: boolean },
+      ) => {
+        const interval = durationOption('--interval', flags.interval, { min: 1000 });
+        const timeout = durationOption('--timeout', flags.timeout, { min: 100, max: interval });
+        const repeat = integerOption('--repeat', flags.repeat, 1, 100);
+        let labModule: LabModule;
+        let availability: Availability;
+        try {
+          labModule = (await import(LAB)) as LabModule;
+          availability = (await import(AVAILABILITY)) as Availability;
+        } catch (cause) {
+          throw services.usageError(
+            `the lab needs the synack repository checkout (its test workspace): ${(cause as Error).message}`,
+          );
+        }
+        const available = availability.labAvailability();
+        if (!available.ok) throw services.usageError(`cannot build the lab: ${available.why}`);
+        let cases: unknown[];
+        try {
+          cases = await labModule.loadLabCases(files);
+        } catch (error) {
+          throw services.usageError((error as Error).message);
+        }
+        services.err(`lab: ${cases.length} case(s), probing every ${flags.interval}; building the lab…`);
+        const stack = await labModule.startCaseLab({
+          interval: `${interval}ms`,
+          timeout: `${timeout}ms`,
+          failingInterval: `${Math.max(1000, Math.min(2000, interval))}ms`,
+          agentInterval: '1s',
         });
-        const failed = results.filter((r) => !r.pass).length;
-        services.err(`lab: ${results.length - failed} of ${results.length} passed`);
-        process.exitCode = failed > 0 ? 1 : 0;
-      } finally {
-        await stack.stop();
-      }
-    });
+        try {
+          const results = await labModule.runCases(stack, cases, {
+            repeat,
+            ...(flags.jitter ? { injectDelayMs: () => Math.random() * interval } : {}),
+            onResult: (result, run) =>
+              services.out(
+                flags.json
+                  ? JSON.stringify({ run, ...result })
+                  : `${repeat > 1 ? `[${run}] ` : ''}${labModule.formatCaseResult(result)}`,
+              ),
+          });
+          const failed = results.filter((r) => !r.pass).length;
+          services.err(`lab: ${results.length - failed} of ${results.length} passed`);
+          process.exitCode = failed > 0 ? 1 : 0;
+        } finally {
+          await stack.stop();
+        }
+      },
+    );
   return lab;
 }

@@ -51,14 +51,16 @@ describe('desiredSchedule', () => {
     const slots = desiredSchedule(config(targets), new Set());
     const eu = slots.filter((s) => s.region === 'eu-west');
     expect(eu.length).toBeLessThanOrEqual(10_000 / SLOT_MS);
-    expect(eu.reduce((n, s) => n + s.job.targets.length, 0)).toBe(1000);
+    // One entry per target and probe kind.
+    expect(eu.reduce((n, s) => n + s.job.targets.length, 0)).toBe(2000);
     for (const slot of slots) {
       expect(slot.schedulerId).toMatch(/^i10000-s\d+$/);
       expect(slot.schedulerId).not.toContain(':');
-      // Released LEAD_MS early; each target due at its own offset in the interval, its second
-      // region half an interval after its first.
-      const turn = slot.region === 'eu-west' ? 0 : 5_000;
+      // Released LEAD_MS early; each target due at its own offset in the interval, then taking
+      // turns: eu-west's SYN, us-east's SYN, eu-west's connect, us-east's connect, 2.5 s apart.
       for (const t of slot.job.targets) {
+        const turn = ((t.probes[0] === 'syn' ? 0 : 2) + (slot.region === 'eu-west' ? 0 : 1)) * 2500;
+        expect(t.probes).toHaveLength(1);
         expect((slot.offsetMs + t.atMs) % slot.everyMs).toBe((targetOffsetMs(t.name, 10_000) + turn) % 10_000);
         expect(t.atMs).toBeGreaterThanOrEqual(LEAD_MS);
         expect(t.atMs).toBeLessThan(LEAD_MS + SLOT_MS);
@@ -69,7 +71,9 @@ describe('desiredSchedule', () => {
 
   it('probes only in the target regions and never uses offset 0', () => {
     const slots = desiredSchedule(config([target('a', { regions: ['us-east'] }), target('b')]), new Set());
-    expect(slots.filter((s) => s.job.targets.some((t) => t.name === 'a')).map((s) => s.region)).toEqual(['us-east']);
+    expect([...new Set(slots.filter((s) => s.job.targets.some((t) => t.name === 'a')).map((s) => s.region))]).toEqual([
+      'us-east',
+    ]);
     for (const slot of slots) expect(slot.offsetMs).toBeGreaterThan(0);
   });
 
@@ -79,6 +83,8 @@ describe('desiredSchedule', () => {
     const a = failing.filter((s) => s.job.targets.some((t) => t.name === 'a'));
     expect(a.map((s) => [s.region, s.everyMs])).toEqual([
       ['eu-west', 2000],
+      ['eu-west', 2000],
+      ['us-east', 2000],
       ['us-east', 2000],
     ]);
     const b = failing.filter((s) => s.job.targets.some((t) => t.name === 'b'));

@@ -28,7 +28,8 @@ export const LEAD_MS = 300;
  * Targets are grouped by (region, interval, 100 ms slot of their offset): 10,000 targets at 10 s
  * are 100 schedulers per region, each job released `LEAD_MS` before its slot and carrying the
  * targets of its slot with when each is due (`atMs` after the release), which the runner honours.
- * A target's regions are spread evenly over its interval from its offset. A target in `failing`
+ * A target's regions and probe kinds are spread evenly over its interval from its offset, each
+ * (region, kind) its own entry. A target in `failing`
  * is probed at its failing interval instead, in every region, until it recovers.
  */
 export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<string>): DesiredSlot[] {
@@ -38,28 +39,32 @@ export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<strin
       ? Math.min(target.failingIntervalMs, target.intervalMs)
       : target.intervalMs;
     const base = targetOffsetMs(target.name, everyMs);
+    const turns = target.regions.length * target.probes.length;
     for (const [index, region] of target.regions.entries()) {
-      // Regions take turns over the interval: a fault that hits every region is seen by one of
-      // them within interval / regions, at no extra probes.
-      const offset = (base + Math.floor((index * everyMs) / target.regions.length)) % everyMs;
-      const slot = Math.floor(offset / SLOT_MS);
-      const schedulerId = `i${everyMs}-s${slot}`;
-      const key = `${region} ${schedulerId}`;
-      let desired = slots.get(key);
-      if (!desired) {
-        const release = (((slot * SLOT_MS - LEAD_MS) % everyMs) + everyMs) % everyMs;
-        desired = {
-          region,
-          schedulerId,
-          everyMs,
-          // BullMQ reads an offset of 0 as "none" and then keeps whatever phase `now` has: a full
-          // interval is the same phase as 0.
-          offsetMs: release === 0 ? everyMs : release,
-          job: { v: PROBE_JOB_VERSION, origin: 'scheduled', targets: [] },
-        };
-        slots.set(key, desired);
+      for (const [k, kind] of target.probes.entries()) {
+        // Regions and probe kinds take turns over the interval (a's SYN, b's SYN, a's connect,
+        // b's connect...): a fault that hits every region is seen within interval / turns, and
+        // one region's within interval / kinds, at no extra probes.
+        const offset = (base + Math.floor(((k * target.regions.length + index) * everyMs) / turns)) % everyMs;
+        const slot = Math.floor(offset / SLOT_MS);
+        const schedulerId = `i${everyMs}-s${slot}`;
+        const key = `${region} ${schedulerId}`;
+        let desired = slots.get(key);
+        if (!desired) {
+          const release = (((slot * SLOT_MS - LEAD_MS) % everyMs) + everyMs) % everyMs;
+          desired = {
+            region,
+            schedulerId,
+            everyMs,
+            // BullMQ reads an offset of 0 as "none" and then keeps whatever phase `now` has: a full
+            // interval is the same phase as 0.
+            offsetMs: release === 0 ? everyMs : release,
+            job: { v: PROBE_JOB_VERSION, origin: 'scheduled', targets: [] },
+          };
+          slots.set(key, desired);
+        }
+        desired.job.targets.push({ ...jobTargetOf(target), probes: [kind], atMs: LEAD_MS + offset - slot * SLOT_MS });
       }
-      desired.job.targets.push({ ...jobTargetOf(target), atMs: LEAD_MS + offset - slot * SLOT_MS });
     }
   }
   const out = [...slots.values()];

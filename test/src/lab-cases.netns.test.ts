@@ -15,7 +15,7 @@ const files = readdirSync(CASES)
   .filter((f) => f.endsWith('.yaml'))
   .sort()
   .map((f) => `${CASES}${f}`);
-const TIMING: CaseLabTiming = { interval: '4s', timeout: '4s', failingInterval: '1s', agentInterval: '5s' };
+const TIMING: CaseLabTiming = { interval: '4s', timeout: '4s', failingInterval: '1s', agentInterval: '1s' };
 
 describe.skipIf(requireLabOrSkip())('the lab cases, end to end (needs root)', () => {
   let stack: CaseStack & { stop(): Promise<void> };

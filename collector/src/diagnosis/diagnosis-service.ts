@@ -21,6 +21,8 @@ const SNAPSHOT_FRESH_MS = 3_000;
 const SNAPSHOT_RETRY_MS = 1_000;
 /** How long a verdict waits for a snapshot that covers the failure before it goes without one. */
 const AGENT_WAIT_MS = 8_000;
+/** How far before a failure's first attempt the agent's counters may start. */
+const SPAN_SLACK_MS = 1_000;
 /** Time for a SYN to reach the server: an attempt this long before a snapshot is in its counters. */
 const SYN_TRANSIT_MS = 100;
 
@@ -91,11 +93,13 @@ export class DiagnosisService {
     const { failing, failureStartMs } = groupAttempts(input.attempts);
     const agent = config.agents.find((a) => a.targets.includes(name));
     if (agent) {
-      const from = failureStartMs ?? now - DIAGNOSIS_WINDOW_MS;
+      // Snapshots may start up to SPAN_SLACK_MS before the failure: a snapshot a second spans the
+      // first failed SYN at once, at the price of a second of what came before.
+      const from = failureStartMs === null ? now - DIAGNOSIS_WINDOW_MS : failureStartMs - SPAN_SLACK_MS;
       const snapshots = await this.snapshots.since(agent.id, from - DIAGNOSIS_WINDOW_MS);
       const view = agentView(snapshots, from, now);
-      // The server's view must cover the failure: snapshots whose deltas lie wholly inside it,
-      // spanning at least one failed attempt (whose SYN, if it reached the server, is counted).
+      // The server's view must cover the failure: snapshots whose deltas lie inside it (give or
+      // take the slack), spanning at least one failed attempt (whose SYN, if it reached the server, is counted).
       // Until then the verdict waits, asking for snapshots: an older one describes the server
       // before the fault, and would mislead. ICMP errors and local errors are read without it.
       const agentMatters = failing.some((g) => g.failure === 'silent' || g.failure === 'rst');

@@ -15,7 +15,8 @@ export const DEFAULT_TIMING: CaseLabTiming = {
   // Above the router's ARP/ND give-up time (≈3 s), so a dead host's ICMP arrives in time.
   timeout: '4s',
   failingInterval: '2s',
-  agentInterval: '5s',
+  // One snapshot a second: the first failed SYN is in the agent's counters as soon as it is seen.
+  agentInterval: '1s',
 };
 
 /**
@@ -84,13 +85,17 @@ export async function startCaseLab(
 export async function runCases(
   stack: CaseStack,
   cases: readonly LabCase[],
-  options: { repeat?: number; onResult?: (result: CaseResult, run: number) => void } = {},
+  options: { repeat?: number; injectDelayMs?: () => number; onResult?: (result: CaseResult, run: number) => void } = {},
 ): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   await waitLabHealthy(stack, Date.now());
   for (let run = 1; run <= (options.repeat ?? 1); run++) {
     for (const labCase of cases) {
-      const result = await runLabCase(stack, labCase);
+      const result = await runLabCase(
+        stack,
+        labCase,
+        options.injectDelayMs ? { injectDelayMs: options.injectDelayMs } : {},
+      );
       results.push(result);
       options.onResult?.(result, run);
     }

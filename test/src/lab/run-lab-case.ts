@@ -38,6 +38,11 @@ export type CaseResult = {
 };
 
 export type RunCaseOptions = {
+  /**
+   * A delay before the fault, drawn per case: faults do not wait for the probes' phase, so a
+   * benchmark injects them at a random point of the interval.
+   */
+  injectDelayMs?: () => number;
   /** How long to wait for the expected verdict. Default 60 s. */
   verdictTimeoutMs?: number;
   /** How long to wait for the lab to be healthy before, and again after undo. Default 60 s. */
@@ -65,6 +70,7 @@ export async function runLabCase(
   const now = options.now ?? Date.now;
   const base = { case: labCase.name, file: labCase.file, expected: labCase.expect };
   const helpers: ChildProcess[] = [];
+  if (options.injectDelayMs) await sleep(options.injectDelayMs());
   const injectedAt = now();
   let result: CaseResult;
   try {
