@@ -84,6 +84,33 @@ describe('agentView', () => {
     expect(firstSeen?.firewallDeltas).toEqual({ 'inet f 3': 3 });
   });
 
+  it('keeps a next hop dead while it flips between FAILED and INCOMPLETE, not once it answers', () => {
+    const route = (neighbour: string) => ({
+      destination: '10.1.0.2',
+      family: 'v4' as const,
+      regions: ['a'],
+      result: 'ok' as const,
+      gateway: '203.0.113.2',
+      neighbour,
+    });
+    const flipping = agentView(
+      [snap(2000, { routes: [route('FAILED')] }), snap(3000, { routes: [route('INCOMPLETE')] })],
+      500,
+      3000,
+    );
+    expect(flipping?.routes[0]?.neighbour).toBe('FAILED');
+    const answered = agentView(
+      [snap(2000, { routes: [route('FAILED')] }), snap(3000, { routes: [route('REACHABLE')] })],
+      500,
+      3000,
+    );
+    expect(answered?.routes[0]?.neighbour).toBe('REACHABLE');
+    // INCOMPLETE for longer than a resolution takes: nobody answers.
+    const stuck = [1000, 2000, 3000, 4000].map((at) => snap(at, { routes: [route('INCOMPLETE')] }));
+    expect(agentView(stuck, -500, 4000)?.routes[0]?.neighbour).toBe('FAILED');
+    expect(agentView(stuck.slice(0, 2), -500, 4000)?.routes[0]?.neighbour).toBe('INCOMPLETE');
+  });
+
   it('is null until a snapshot lies wholly inside the window', () => {
     expect(agentView([snap(1000), snap(2000)], 1500, 3000)).toBeNull();
     // The first snapshot after an agent starts has no deltas to speak of.

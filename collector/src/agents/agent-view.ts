@@ -1,6 +1,9 @@
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import type { DiagnosisInput } from '../diagnosis/diagnosis-input.ts';
 
+/** How long ARP/ND takes to give up on a neighbour (3 probes, 1 s apart). */
+const NEIGHBOUR_GIVE_UP_MS = 3_000;
+
 /** A firewall rule's identity across snapshots: handles are only unique within a table. */
 export function firewallRuleKey(rule: { family: string; table: string; handle: number }): string {
   return `${rule.family} ${rule.table} ${rule.handle}`;
@@ -52,7 +55,24 @@ export function agentView(
     span: { fromMs: first.sinceMs ?? fromMs, toMs: latest.atMs },
     counterDeltas,
     listeners: latest.listeners,
-    routes: latest.routes,
+    // A next hop still unresolved (INCOMPLETE) is dead if it failed during the span, or has been
+    // unresolved for longer than one resolution takes (3 probes, 1 s apart): the state flips
+    // between the two, or stays INCOMPLETE, while the kernel keeps asking and nobody answers.
+    routes: latest.routes.map((route) => {
+      if (route.neighbour !== 'INCOMPLETE') return route;
+      const states = covering.map(
+        (x) =>
+          [
+            x.atMs,
+            x.routes.find((r) => r.destination === route.destination && r.family === route.family)?.neighbour,
+          ] as const,
+      );
+      const failed = states.some(([, state]) => state === 'FAILED');
+      const lastResolved = states.filter(([, state]) => state !== 'INCOMPLETE' && state !== 'FAILED').at(-1)?.[0];
+      const unresolvedSince = states.find(([at, state]) => state === 'INCOMPLETE' && at > (lastResolved ?? 0))?.[0];
+      const stuck = unresolvedSince !== undefined && latest.atMs - unresolvedSince >= NEIGHBOUR_GIVE_UP_MS;
+      return failed || stuck ? { ...route, neighbour: 'FAILED' } : route;
+    }),
     sysctls: latest.sysctls,
     firewall: latest.firewall,
     firewallDeltas,

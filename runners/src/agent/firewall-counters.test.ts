@@ -102,6 +102,57 @@ describe('parseNftRuleset', () => {
     expect(find('filter', 'f2b-sshd', 9)).toBeUndefined();
   });
 
+  it('reads iptables-nft REJECT targets, which nft shows as xtables extensions', () => {
+    // What `iptables-nft -A INPUT -p tcp --dport 8080 -j REJECT --reject-with tcp-reset` and
+    // `-m multiport --dports 8082,8083 -j REJECT` leave in `nft -j list ruleset` (iptables 1.8.9).
+    const table = {
+      family: 'ip',
+      table: 'filter',
+      name: 'INPUT',
+      hook: 'input',
+      type: 'filter',
+      prio: 0,
+      policy: 'accept',
+    };
+    const iptables = {
+      nftables: [
+        { chain: table },
+        {
+          rule: {
+            family: 'ip',
+            table: 'filter',
+            chain: 'INPUT',
+            handle: 2,
+            expr: [
+              { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } },
+              { counter: { packets: 7, bytes: 420 } },
+              { xt: { type: 'target', name: 'REJECT' } },
+            ],
+          },
+        },
+        {
+          rule: {
+            family: 'ip',
+            table: 'filter',
+            chain: 'INPUT',
+            handle: 3,
+            expr: [
+              { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'tcp' } },
+              { xt: { type: 'match', name: 'multiport' } },
+              { counter: { packets: 2, bytes: 120 } },
+              { xt: { type: 'target', name: 'REJECT' } },
+            ],
+          },
+        },
+      ],
+    };
+    expect(parseNftRuleset(iptables, [8080]).map((r) => [r.handle, r.verdict, r.ports, r.packets])).toEqual([
+      [2, 'reject (iptables REJECT)', [8080], 7],
+      // The multiport match is opaque: a reject that may match any port.
+      [3, 'reject (iptables REJECT)', [], 2],
+    ]);
+  });
+
   it('keeps nothing for an empty or foreign document', () => {
     expect(parseNftRuleset({ nftables: [] }, [8080])).toEqual([]);
     expect(parseNftRuleset(null, [8080])).toEqual([]);

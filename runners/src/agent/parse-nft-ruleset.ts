@@ -142,6 +142,11 @@ function selectRule(rule: Json, chain: Chain, ports: readonly number[], lookup: 
         : { packets: 0, bytes: 0 };
     } else if (VERDICTS.has(kind)) {
       verdicts.push(renderVerdict(kind, body));
+    } else if (kind === 'xt' && isObject(body) && body.type === 'target' && typeof body.name === 'string') {
+      // iptables-nft keeps some targets as xtables extensions: `-j REJECT` is one (its type is
+      // not in the JSON). DROP and ACCEPT become native verdicts.
+      const name = body.name.toUpperCase();
+      verdicts.push(name === 'REJECT' ? 'reject (iptables REJECT)' : name === 'DROP' ? 'drop' : `xt ${body.name}`);
     }
   }
   const verdict = (verdicts[verdicts.length - 1] || 'continue').slice(0, 64);
