@@ -495,3 +495,37 @@ describe('diagnose: a name with several addresses', () => {
     expect(d.evidence).toContainEqual(expect.objectContaining({ source: 'probes', fact: 'a/v4 203.0.113.11' }));
   });
 });
+
+describe('diagnose: a default-deny firewall', () => {
+  const policy = nftRule({
+    table: 'filter',
+    handle: 0,
+    rule: 'policy drop (no counter)',
+    verdict: 'drop',
+    ports: [],
+    packets: 0,
+  });
+  const region = { 'b/v4': silent, 'b/v6': silent } as const;
+
+  it('is a blind spot for a path drop, unless a rule opens the port to every source', () => {
+    expect(diagnose(input(region, { firewall: [policy] })).verdict).toBe('unknown');
+    const open = nftRule({
+      table: 'filter',
+      handle: 5,
+      rule: `tcp dport ${PORT} accept`,
+      verdict: 'accept',
+      ports: [PORT],
+      packets: 90,
+    });
+    expect(diagnose(input(region, { firewall: [policy, open] })).verdict).toBe('network_path_drop');
+    const allowList = nftRule({
+      table: 'filter',
+      handle: 6,
+      rule: `ip saddr 10.1.0.0/24 tcp dport ${PORT} accept`,
+      verdict: 'accept',
+      ports: [PORT],
+      packets: 90,
+    });
+    expect(diagnose(input(region, { firewall: [policy, allowList] })).verdict).toBe('unknown');
+  });
+});

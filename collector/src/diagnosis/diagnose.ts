@@ -391,7 +391,13 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
   // dropping these SYNs on the server without a counter of the port moving.
   const firewallUnread = agent.sources.some((x) => !x.ok && /nft|firewall/i.test(x.source));
   const otherDrops = agent.firewall.filter((r) => r.verdict === 'drop' && r.ports.length === 0 && moved(r));
-  if (quiet && healthyElsewhere && !firewallUnread && otherDrops.length === 0) {
+  // A default-deny chain drops without a counter; unless a rule opens the port to every source,
+  // it may be what drops the failing regions (an allow-list that lacks their runners).
+  const openToAll = agent.firewall.some(
+    (r) => r.verdict === 'accept' && r.ports.includes(input.target.port) && !/saddr/.test(r.rule),
+  );
+  const policyDrops = openToAll ? [] : agent.firewall.filter((r) => r.handle === 0 && r.verdict === 'drop');
+  if (quiet && healthyElsewhere && !firewallUnread && otherDrops.length === 0 && policyDrops.length === 0) {
     return result(Verdict.networkPathDrop, groups, [
       fact(`${src} counters`, 'drop counters (ListenDrops, ListenOverflows, ReqQFullDrop, OutNoRoutes)', 0),
       fact(`${src} routes`, 'route lookups back to the failing regions', 'all resolve'),
@@ -404,6 +410,9 @@ function fromSilence(groups: Group[], fine: Group[], input: DiagnosisInput, prob
       .filter(([, v]) => v > 0)
       .slice(0, 12)
       .map(([k, v]) => fact(`${src} counters`, k, v)),
+    ...policyDrops.map((r) =>
+      fact(`${src} firewall`, `${r.family} ${r.table} ${r.chain}: policy drop`, 'no counter; may drop these SYNs'),
+    ),
     ...otherDrops.map((r) =>
       fact(
         `${src} firewall`,
