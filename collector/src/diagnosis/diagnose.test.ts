@@ -110,6 +110,10 @@ const nftRule = (over: {
   ...over,
 });
 
+/** A rule on the service's port: `tcp dport 8080 <verdict>`. */
+const portRule = (handle: number, verdict: string, packets: number, table = 'f') =>
+  nftRule({ table, handle, rule: `tcp dport ${PORT} ${verdict}`, verdict, ports: [PORT], packets });
+
 describe('diagnose: the lab cases', () => {
   it('baseline: ok everywhere', () => {
     expect(diagnose(input({}))).toMatchObject({
@@ -195,14 +199,7 @@ describe('diagnose: the lab cases', () => {
 
   it('server firewall drop: a drop rule counts, no TCP counter moves', () => {
     const all = { 'a/v4': silent, 'a/v6': silent, 'b/v4': silent, 'b/v6': silent };
-    const rule = nftRule({
-      table: 'f',
-      handle: 4,
-      rule: `tcp dport ${PORT} drop`,
-      verdict: 'drop',
-      ports: [PORT],
-      packets: 40,
-    });
+    const rule = portRule(4, 'drop', 40);
     const d = diagnose(input(all, { firewall: [rule], firewallDeltas: { 'inet f 4': 40 } }));
     expect(d).toMatchObject({
       verdict: 'server_firewall_drop',
@@ -509,14 +506,7 @@ describe('diagnose: a default-deny firewall', () => {
 
   it('is a blind spot for a path drop, unless a rule opens the port to every source', () => {
     expect(diagnose(input(region, { firewall: [policy] })).verdict).toBe('unknown');
-    const open = nftRule({
-      table: 'filter',
-      handle: 5,
-      rule: `tcp dport ${PORT} accept`,
-      verdict: 'accept',
-      ports: [PORT],
-      packets: 90,
-    });
+    const open = portRule(5, 'accept', 90, 'filter');
     expect(diagnose(input(region, { firewall: [policy, open] })).verdict).toBe('network_path_drop');
     const allowList = nftRule({
       table: 'filter',
