@@ -9,7 +9,11 @@ import { startAgentLab } from '../../test/src/support/agent-lab-stack.ts';
 import { procSample, round1, sleep } from './scheduling/proc-sample.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '60' }, warmup: { type: 'string', default: '10' }, out: { type: 'string' } },
+  options: {
+    seconds: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '10' },
+    out: { type: 'string' },
+  },
 });
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);

@@ -15,7 +15,11 @@ import { startRedis } from '../../test/src/support/redis-server.ts';
 import { parseInfo, round1 } from './scheduling/proc-sample.ts';
 
 const { values } = parseArgs({
-  options: { targets: { type: 'string', default: '200' }, rounds: { type: 'string', default: '10' }, out: { type: 'string' } },
+  options: {
+    targets: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '10' },
+    out: { type: 'string' },
+  },
 });
 const targets = Number(values.targets);
 const rounds = Number(values.rounds);
@@ -53,7 +57,17 @@ ${names.map((n) => `  - { name: ${n}, address: 203.0.113.10, port: 80, interval:
           await ingestAttempt(
             redis,
             config.prefix,
-            { id, target: name, region, kind, startedAtMs, success: false, rttUs: null, outcome: 'timeout', recordJson: JSON.stringify(record) },
+            {
+              id,
+              target: name,
+              region,
+              kind,
+              startedAtMs,
+              success: false,
+              rttUs: null,
+              outcome: 'timeout',
+              recordJson: JSON.stringify(record),
+            },
             startedAtMs,
           );
         }
@@ -102,7 +116,10 @@ ${names.map((n) => `  - { name: ${n}, address: 203.0.113.10, port: 80, interval:
   const after = await info();
   const runs = rounds * targets;
   const redisCpu =
-    Number(after.used_cpu_user) + Number(after.used_cpu_sys) - Number(before.used_cpu_user) - Number(before.used_cpu_sys);
+    Number(after.used_cpu_user) +
+    Number(after.used_cpu_sys) -
+    Number(before.used_cpu_user) -
+    Number(before.used_cpu_sys);
   const commands = Number(after.total_commands_processed) - Number(before.total_commands_processed);
   const verdict = (await service.diagnoseTarget('t0'))?.verdict;
   const result = {

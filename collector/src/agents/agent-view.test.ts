@@ -111,6 +111,24 @@ describe('agentView', () => {
     expect(agentView(stuck.slice(0, 2), -500, 4000)?.routes[0]?.neighbour).toBe('INCOMPLETE');
   });
 
+  it('keeps the fullest queues each listener had during the span', () => {
+    const listener = (acceptQueue: number, synRecv: number) => ({
+      family: 'v4' as const,
+      address: '0.0.0.0',
+      port: 80,
+      acceptQueue,
+      acceptQueueMax: 128,
+      synRecv,
+      v6Only: null,
+    });
+    const view = agentView(
+      [snap(2000, { listeners: [listener(3, 129)] }), snap(3000, { listeners: [listener(0, 40)] })],
+      500,
+      3000,
+    );
+    expect(view?.listeners).toEqual([listener(3, 129)]);
+  });
+
   it('is null until a snapshot lies wholly inside the window', () => {
     expect(agentView([snap(1000), snap(2000)], 1500, 3000)).toBeNull();
     // The first snapshot after an agent starts has no deltas to speak of.

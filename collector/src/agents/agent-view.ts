@@ -16,7 +16,8 @@ export function firewallRuleKey(rule: { family: string; table: string; handle: n
  * `fromMs` (their `sinceMs` is at or after it): a snapshot that straddles `fromMs` mixes in what
  * came before, such as the counters of an earlier, fixed fault. Firewall rule counters are the
  * increase over the same span; a rule the span's first snapshot did not have was added since, and
- * all its packets count. Listeners, route lookups, sysctls and sources are the latest. `span` says
+ * all its packets count. Listeners are the latest, with the fullest queues of the span; route
+ * lookups, sysctls and sources are the latest. `span` says
  * what the view covers; `null` when no snapshot lies wholly in the window yet.
  */
 export function agentView(
@@ -54,7 +55,18 @@ export function agentView(
     id: latest.agentId,
     span: { fromMs: first.sinceMs ?? fromMs, toMs: latest.atMs },
     counterDeltas,
-    listeners: latest.listeners,
+    // The fullest each listener's queues were during the span: a queue that filled and drained
+    // between snapshots still filled (and one that stayed empty throughout was healthy).
+    listeners: latest.listeners.map((l) => {
+      const same = covering.flatMap((x) =>
+        x.listeners.filter((y) => y.family === l.family && y.address === l.address && y.port === l.port),
+      );
+      return {
+        ...l,
+        acceptQueue: Math.max(l.acceptQueue, ...same.map((y) => y.acceptQueue)),
+        synRecv: Math.max(l.synRecv, ...same.map((y) => y.synRecv)),
+      };
+    }),
     // A next hop still unresolved (INCOMPLETE) is dead if it failed during the span, or has been
     // unresolved for longer than one resolution takes (3 probes, 1 s apart): the state flips
     // between the two, or stays INCOMPLETE, while the kernel keeps asking and nobody answers.

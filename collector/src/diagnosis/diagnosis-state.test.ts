@@ -36,6 +36,18 @@ describe('nextDiagnosisState', () => {
     });
   });
 
+  it('widens the scope of the same verdict, and takes a new verdict’s own', () => {
+    const at = (v: Diagnosis['verdict'], families: ('v4' | 'v6')[], regions: string[]): Diagnosis => ({
+      ...verdict(v),
+      scope: { families, regions },
+    });
+    const a = nextDiagnosisState('web', null, at('syn_queue_overflow', ['v4'], ['a']), 1000);
+    const b = nextDiagnosisState('web', a, at('syn_queue_overflow', ['v6'], ['b']), 2000);
+    expect(b?.scope).toEqual({ families: ['v4', 'v6'], regions: ['a', 'b'] });
+    const other = nextDiagnosisState('web', b, at('accept_queue_overflow', ['v6'], ['b']), 3000);
+    expect(other?.scope).toEqual({ families: ['v6'], regions: ['b'] });
+  });
+
   it('changes nothing on ok with nothing open, and opens anew after a resolution', () => {
     expect(nextDiagnosisState('web', null, verdict('ok'), 1)).toBeNull();
     const resolved = nextDiagnosisState(

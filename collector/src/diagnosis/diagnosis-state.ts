@@ -14,7 +14,8 @@ export type DiagnosisRecord = Diagnosis & {
 /**
  * The next state of a target's diagnosis, given the current one (or none) and a fresh verdict.
  * Pure. A failure verdict opens a diagnosis, or updates the open one (its verdict may sharpen,
- * e.g. from `unknown` once an agent snapshot arrives); `ok` resolves the open one; `ok` with
+ * e.g. from `unknown` once an agent snapshot arrives; the same verdict widens its scope, never
+ * narrows it); `ok` resolves the open one; `ok` with
  * nothing open changes nothing. A resolved record is never reopened: a new failure is a new one.
  */
 export function nextDiagnosisState(
@@ -39,5 +40,14 @@ export function nextDiagnosisState(
       resolvedAtMs: null,
     };
   }
-  return { ...open, ...fresh, updatedAtMs: nowMs };
+  // The same cause again: its scope is every region and family it has hit while open, so an
+  // intermittent failure (a SYN flood lets some SYNs through) does not shrink and grow it.
+  const scope =
+    fresh.verdict === open.verdict
+      ? {
+          families: [...new Set([...open.scope.families, ...fresh.scope.families])].sort(),
+          regions: [...new Set([...open.scope.regions, ...fresh.scope.regions])].sort(),
+        }
+      : fresh.scope;
+  return { ...open, ...fresh, scope, updatedAtMs: nowMs };
 }
