@@ -2,14 +2,12 @@
 // the window and an agent whose snapshots cover the failure, diagnosed --rounds times each through
 // the real DiagnosisService against a real redis-server. Reports, per diagnosis: collector CPU,
 // wall time, Redis CPU and Redis commands. Writes bench/results/diagnosis-cost.json.
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SnapshotStore } from '@synack/collector/agents/snapshot-store';
 import { DiagnosisService } from '@synack/collector/diagnosis/diagnosis-service';
-import { ingestAttempt } from '@synack/collector/store/ingest-script';
-import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import { Redis } from 'ioredis';
+import { agentSnapshot, ingestTimeout } from '../../test/src/support/diagnosis-fixtures.ts';
 import { silent, testConfig } from '../../test/src/support/pipeline.ts';
 import { startRedis } from '../../test/src/support/redis-server.ts';
 import { parseInfo, round1 } from './scheduling/proc-sample.ts';
@@ -42,66 +40,22 @@ ${names.map((n) => `  - { name: ${n}, address: 203.0.113.10, port: 80, interval:
   const start = now - 20_000;
   // Ten failed rounds per region and kind over the last 20 s; snapshots every second since.
   for (const name of names) {
-    for (const region of ['a', 'b']) {
-      for (let i = 0; i < 10; i++) {
-        for (const kind of ['syn', 'connect'] as const) {
-          const startedAtMs = start + i * 2000;
-          const id = randomUUID();
-          const record = {
-            id,
-            kind,
-            outcome: 'timeout',
-            startedAt: new Date(startedAtMs).toISOString(),
-            target: { name, address: '203.0.113.10', port: 80, family: 'v4' },
-          };
-          await ingestAttempt(
-            redis,
-            config.prefix,
-            {
-              id,
-              target: name,
-              region,
-              kind,
-              startedAtMs,
-              success: false,
-              rttUs: null,
-              outcome: 'timeout',
-              recordJson: JSON.stringify(record),
-            },
-            startedAtMs,
-          );
-        }
-      }
-    }
+    for (const region of ['a', 'b'])
+      for (let i = 0; i < 10; i++)
+        for (const kind of ['syn', 'connect'] as const)
+          await ingestTimeout(redis, config.prefix, name, region, kind, start + i * 2000);
     await redis.hset(`${config.prefix}:failing`, name, String(start));
   }
   const snapshots = new SnapshotStore(redis, () => config.prefix);
   for (let at = start + 1000; at <= now; at += 1000) {
-    const snapshot: AgentSnapshot = {
-      v: 1,
-      agentId: 'srv',
-      host: 'srv',
-      atMs: at,
-      sinceMs: at - 1000,
-      trigger: 'periodic',
-      seq: at,
-      counterDeltas: { TcpExtListenDrops: 4, IpOutNoRoutes: 4, TcpPassiveOpens: 100, TcpOutRsts: 3 },
-      listeners: [
-        { family: 'v4', address: '0.0.0.0', port: 80, acceptQueue: 0, acceptQueueMax: 128, synRecv: 0, v6Only: null },
-      ],
-      routes: ['a', 'b'].map((region, i) => ({
-        destination: `10.${i + 1}.0.2`,
-        family: 'v4' as const,
-        regions: [region],
-        result: 'unreachable' as const,
-        error: 'Network is unreachable',
-      })),
-      sysctls: { 'net.ipv4.tcp_syncookies': '1' },
-      firewall: [],
-      drops: [],
-      sources: [],
-    };
-    await snapshots.save(snapshot);
+    await snapshots.save(
+      agentSnapshot(
+        at,
+        at - 1000,
+        { TcpExtListenDrops: 4, IpOutNoRoutes: 4, TcpPassiveOpens: 100, TcpOutRsts: 3 },
+        'unreachable',
+      ),
+    );
   }
   const service = new DiagnosisService({ config: () => config, redis, logger: silent, now: () => now });
   const info = async () => parseInfo(await redis.info());

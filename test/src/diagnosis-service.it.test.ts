@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { SnapshotStore } from '@synack/collector/agents/snapshot-store';
 import { DiagnosisService } from '@synack/collector/diagnosis/diagnosis-service';
-import { ingestAttempt } from '@synack/collector/store/ingest-script';
-import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { agentSnapshot, ingestTimeout } from './support/diagnosis-fixtures.ts';
 import { silent, testConfig } from './support/pipeline.ts';
 import { redisForFile } from './support/redis-for-file.ts';
 import { waitForAsync } from './support/wait-for.ts';
@@ -29,57 +27,12 @@ targets:
 `;
 
 async function failed(prefix: string, region: string, startedAtMs: number) {
-  for (const kind of ['syn', 'connect'] as const) {
-    const record = {
-      id: randomUUID(),
-      kind,
-      outcome: 'timeout',
-      startedAt: new Date(startedAtMs).toISOString(),
-      target: { name: 'web', address: '203.0.113.10', port: 80, family: 'v4' },
-    };
-    await ingestAttempt(
-      redis,
-      prefix,
-      {
-        id: record.id,
-        target: 'web',
-        region,
-        kind,
-        startedAtMs,
-        success: false,
-        rttUs: null,
-        outcome: 'timeout',
-        recordJson: JSON.stringify(record),
-      },
-      startedAtMs,
-    );
-  }
+  for (const kind of ['syn', 'connect'] as const) await ingestTimeout(redis, prefix, 'web', region, kind, startedAtMs);
   await redis.hset(`${prefix}:failing`, 'web', String(startedAtMs));
 }
 
-const snapshot = (atMs: number, sinceMs: number, deltas: Record<string, number>): AgentSnapshot => ({
-  v: 1,
-  agentId: 'srv',
-  host: 'srv',
-  atMs,
-  sinceMs,
-  trigger: 'requested',
-  seq: atMs,
-  counterDeltas: deltas,
-  listeners: [
-    { family: 'v4', address: '0.0.0.0', port: 80, acceptQueue: 0, acceptQueueMax: 128, synRecv: 0, v6Only: null },
-  ],
-  routes: ['a', 'b'].map((region, i) => ({
-    destination: `10.${i + 1}.0.2`,
-    family: 'v4' as const,
-    regions: [region],
-    result: 'ok' as const,
-  })),
-  sysctls: { 'net.ipv4.tcp_syncookies': '1' },
-  firewall: [],
-  drops: [],
-  sources: [],
-});
+const snapshot = (atMs: number, sinceMs: number, deltas: Record<string, number>) =>
+  agentSnapshot(atMs, sinceMs, deltas);
 
 describe('DiagnosisService', () => {
   it('waits for a snapshot that covers the failure, ignoring an earlier fault’s counters', async () => {
@@ -89,15 +42,16 @@ describe('DiagnosisService', () => {
     const service = new DiagnosisService({ config: () => config, redis, logger: silent, now: () => clock });
     const t0 = clock;
     // The last snapshot before the failure still counts an earlier fault's accept-queue overflows.
-    await snapshots.save(snapshot(t0 - 500, t0 - 5500, { TcpExtListenOverflows: 40, TcpExtListenDrops: 40 }));
+    await snapshots.save(snapshot(t0 - 5500, t0 - 10_500, { TcpExtListenOverflows: 40, TcpExtListenDrops: 40 }));
     await failed(config.prefix, 'a', t0);
     await failed(config.prefix, 'b', t0 + 100);
     clock = t0 + 1000;
     expect(await service.diagnoseTarget('web')).toBeNull();
     // It asked the agent for a snapshot at once.
     expect(await snapshots.takeRequest('srv')).toBe(true);
-    // A snapshot straddling the failure's start mixes before and after: still not enough.
-    await snapshots.save(snapshot(t0 + 1100, t0 - 500, { TcpExtListenOverflows: 3, TcpExtListenDrops: 3 }));
+    // A snapshot reaching well before the failure's start (beyond the second of slack) mixes
+    // before and after: still not enough.
+    await snapshots.save(snapshot(t0 + 1100, t0 - 5500, { TcpExtListenOverflows: 3, TcpExtListenDrops: 3 }));
     clock = t0 + 1200;
     expect(await service.diagnoseTarget('web')).toBeNull();
     // One wholly inside the failure, spanning failed attempts: the server shows the SYNs dropped
@@ -112,6 +66,21 @@ describe('DiagnosisService', () => {
     const facts = Object.fromEntries((record?.evidence ?? []).map((e) => [e.fact, e.value]));
     expect(facts.TcpExtListenOverflows).toBeUndefined();
     expect(facts.IpOutNoRoutes).toBe(2);
+  });
+
+  it('takes a snapshot that starts within a second before the failure, spanning its first SYN', async () => {
+    const config = testConfig(YAML, server.url);
+    const snapshots = new SnapshotStore(redis, () => config.prefix);
+    let clock = Date.now();
+    const service = new DiagnosisService({ config: () => config, redis, logger: silent, now: () => clock });
+    const t0 = clock;
+    await failed(config.prefix, 'a', t0);
+    await failed(config.prefix, 'b', t0);
+    await snapshots.save(snapshot(t0 + 300, t0 - 700, { TcpExtListenDrops: 2, IpOutNoRoutes: 2 }));
+    clock = t0 + 4100;
+    const record = await service.diagnoseTarget('web');
+    expect(record?.status).toBe('open');
+    expect(record?.evidence).toContainEqual(expect.objectContaining({ fact: 'IpOutNoRoutes', value: 2 }));
   });
 
   it('goes without the agent after a while when it stays silent, and says so', async () => {
