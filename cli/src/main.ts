@@ -1,37 +1,36 @@
 import { isSynackError } from '@synack/shared/synack-error';
 import { Command, CommanderError } from 'commander';
-import { agentCommand } from './agent-command.ts';
-import { createCliServices } from './cli-services.ts';
-import { collectorCommand } from './collector-command.ts';
-import { diagnoseCommand } from './diagnose-command.ts';
-import { labCommand } from './lab-command.ts';
-import { probeCommand } from './probe-command.ts';
-import { runnerCommand } from './runner-command.ts';
-import { schedulerCommand } from './scheduler-command.ts';
-import { statusCommand } from './status-command.ts';
-import { traceCommand } from './trace-command.ts';
-import { upCommand } from './up-command.ts';
+import { type CliServices, createCliServices } from './cli-services.ts';
 
 // Exit codes (STYLE.md): 0 = every attempt answered, 1 = some failed, 2 = usage or config error;
 // 70 = internal error, 141 = output pipe closed.
 const USAGE = 2;
+
+type CommandFactory = (services: CliServices) => Promise<Command>;
+// Each command is loaded only when it runs (all of them for the top-level help): a long-running
+// `synack agent` on a server does not carry the runner's, scheduler's and collector's modules.
+const COMMANDS: Record<string, CommandFactory> = {
+  probe: async (s) => (await import('./probe-command.ts')).probeCommand(s),
+  trace: async (s) => (await import('./trace-command.ts')).traceCommand(s),
+  scheduler: async () => (await import('./scheduler-command.ts')).schedulerCommand(),
+  runner: async (s) => (await import('./runner-command.ts')).runnerCommand(s),
+  collector: async () => (await import('./collector-command.ts')).collectorCommand(),
+  status: async (s) => (await import('./status-command.ts')).statusCommand(s),
+  diagnose: async (s) => (await import('./diagnose-command.ts')).diagnoseCommand(s),
+  agent: async () => (await import('./agent-command.ts')).agentCommand(),
+  lab: async (s) => (await import('./lab-command.ts')).labCommand(s),
+  up: async (s) => (await import('./up-command.ts')).upCommand(s),
+};
 
 const services = createCliServices();
 const program = new Command('synack')
   .description('synthetic probing of TCP connection establishment')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) })
-  .showHelpAfterError('(run with --help for usage)')
-  .addCommand(probeCommand(services).exitOverride())
-  .addCommand(traceCommand(services).exitOverride())
-  .addCommand(schedulerCommand().exitOverride())
-  .addCommand(runnerCommand(services).exitOverride())
-  .addCommand(collectorCommand().exitOverride())
-  .addCommand(statusCommand(services).exitOverride())
-  .addCommand(diagnoseCommand(services).exitOverride())
-  .addCommand(agentCommand().exitOverride())
-  .addCommand(labCommand(services).exitOverride())
-  .addCommand(upCommand(services).exitOverride());
+  .showHelpAfterError('(run with --help for usage)');
+const wanted = process.argv[2];
+const names = wanted !== undefined && Object.hasOwn(COMMANDS, wanted) ? [wanted] : Object.keys(COMMANDS);
+for (const name of names) program.addCommand((await (COMMANDS[name] as CommandFactory)(services)).exitOverride());
 
 try {
   await program.parseAsync(process.argv);
