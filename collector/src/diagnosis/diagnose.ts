@@ -77,7 +77,9 @@ function decide(input: DiagnosisInput): Diagnosis {
     fact(
       'probes',
       `${g.region}/${g.family}${g.address && multiAddress ? ` ${g.address}` : ''}`,
-      g.latest.map((a) => `${a.kind} ${a.outcome}`).join(', '),
+      // What failed, as it stands: each kind's latest failed attempt (a kind that still answered
+      // last time is not listed).
+      [...new Map(g.streak.map((a) => [a.kind, a])).values()].map((a) => `${a.kind} ${a.outcome}`).join(', '),
     ),
   );
 
