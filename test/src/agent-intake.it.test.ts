@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, collector, connectRunner, scheduler, testConfig } from './support/pipeline.ts';
+import { closedPort, type collector, startPipeline, testConfig } from './support/pipeline.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
@@ -31,14 +31,7 @@ targets:
 `,
       redis.url,
     );
-    const s = scheduler(config);
-    s.service.start();
-    stops.push(s.stop);
-    const r = connectRunner(config, 'r1', 'r1-a');
-    r.runner.start();
-    stops.push(r.stop);
-    api = await collector(config);
-    stops.push(api.stop);
+    api = await startPipeline(config, [['r1', 'r1-a']], stops);
   });
 
   afterAll(async () => {
@@ -93,10 +86,20 @@ targets:
     };
     const posted = await call('/v1/agent/snapshots', { method: 'POST', body: JSON.stringify(snapshot) });
     expect(posted.status).toBe(200);
+    // Then a snapshot a second, as an agent does, until the server's view spans a failed attempt.
+    let last = snapshot;
     await waitForAsync(
-      async () => (await current())?.verdict === 'port_closed',
-      10_000,
-      'port_closed from the snapshot',
+      async () => {
+        if ((await current())?.verdict === 'port_closed') return true;
+        if (Date.now() - last.atMs >= 1000) {
+          last = { ...last, sinceMs: last.atMs, atMs: Date.now(), seq: last.seq + 1 };
+          const next = await call('/v1/agent/snapshots', { method: 'POST', body: JSON.stringify(last) });
+          expect(next.status).toBe(200);
+        }
+        return false;
+      },
+      15_000,
+      'port_closed from the snapshots',
     );
     expect((await current())?.evidence.some((e) => e.source === 'agent:web-host listeners')).toBe(true);
     // A snapshot claiming another agent's id is refused.

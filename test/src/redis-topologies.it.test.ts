@@ -1,7 +1,7 @@
 import type { Server } from 'node:net';
 import type { TargetStatus } from '@synack/collector/api/target-status';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collector, connectRunner, listener, scheduler, testConfig } from './support/pipeline.ts';
+import { type collector, listener, startPipeline, testConfig } from './support/pipeline.ts';
 import { startRedisCluster, type TestCluster } from './support/redis-cluster.ts';
 import { startRedisSentinel } from './support/redis-sentinel.ts';
 import { waitForAsync } from './support/wait-for.ts';
@@ -29,19 +29,14 @@ targets:
       true,
     );
     expect(config.prefix).toMatch(/^\{t[0-9a-f]{8}\}$/);
-    const s = scheduler(config);
-    s.service.start();
-    stops.push(s.stop);
-    for (const [region, id] of [
-      ['r1', 'a'],
-      ['r2', 'b'],
-    ] as const) {
-      const r = connectRunner(config, region, id);
-      r.runner.start();
-      stops.push(r.stop);
-    }
-    api = await collector(config);
-    stops.push(api.stop);
+    api = await startPipeline(
+      config,
+      [
+        ['r1', 'a'],
+        ['r2', 'b'],
+      ],
+      stops,
+    );
   });
 
   afterAll(async () => {
@@ -81,14 +76,7 @@ targets:
 `,
         sentinel.url,
       );
-      const s = scheduler(config);
-      s.service.start();
-      stops.push(s.stop);
-      const r = connectRunner(config, 'r1', 'a');
-      r.runner.start();
-      stops.push(r.stop);
-      const api = await collector(config);
-      stops.push(api.stop);
+      const api = await startPipeline(config, [['r1', 'a']], stops);
       await waitForAsync(
         async () => {
           const { targets } = await api.get<{ targets: TargetStatus[] }>('/v1/targets');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
+import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import type { Cluster, Redis } from 'ioredis';
 import { agentView } from '../agents/agent-view.ts';
 import { SnapshotStore } from '../agents/snapshot-store.ts';
@@ -49,6 +50,8 @@ export class DiagnosisService {
   private readonly options: DiagnosisServiceOptions;
   private readonly requestedAt = new Map<string, number>();
   private readonly instance = randomUUID();
+  /** Snapshot reads of the current round, by agent (none outside a round). */
+  private roundSnapshots: Map<string, Promise<AgentSnapshot[]>> | undefined;
   /** Targets whose verdict waits for a snapshot covering their failure, since when. */
   private readonly awaiting = new Map<string, { failureStartMs: number; since: number }>();
   private timer: NodeJS.Timeout | undefined;
@@ -96,7 +99,7 @@ export class DiagnosisService {
       // Snapshots may start up to SPAN_SLACK_MS before the failure: a snapshot a second spans the
       // first failed SYN at once, at the price of a second of what came before.
       const from = failureStartMs === null ? now - DIAGNOSIS_WINDOW_MS : failureStartMs - SPAN_SLACK_MS;
-      const snapshots = await this.snapshots.since(agent.id, from - DIAGNOSIS_WINDOW_MS);
+      const snapshots = await this.agentSnapshots(agent.id, now);
       const view = agentView(snapshots, from, now);
       // The server's view must cover the failure: snapshots whose deltas lie inside it (give or
       // take the slack), spanning at least one failed attempt (whose SYN, if it reached the server, is counted).
@@ -181,17 +184,33 @@ export class DiagnosisService {
     return true;
   }
 
+  /**
+   * An agent's snapshots of the last two windows (all a diagnosis reads: its failure began within
+   * the window, and the firewall counts from the snapshot before), once per round.
+   */
+  private async agentSnapshots(agentId: string, now: number) {
+    const cached = this.roundSnapshots?.get(agentId);
+    if (cached) return cached;
+    const read = this.snapshots.since(agentId, now - 2 * DIAGNOSIS_WINDOW_MS - SPAN_SLACK_MS);
+    this.roundSnapshots?.set(agentId, read);
+    return read;
+  }
+
   private async tick(): Promise<void> {
     const config = this.options.config();
     try {
       const failing = await this.options.redis.hkeys(`${config.prefix}:failing`);
       const open = await this.store.openTargets();
+      // An agent serves many targets: its snapshots are read once a round, not once a target.
+      this.roundSnapshots = new Map();
       for (const name of new Set([...failing, ...open])) {
         if (await this.holdTarget(config.prefix, name)) await this.diagnoseTarget(name);
       }
     } catch (error) {
       this.stats.errors++;
       this.options.logger.warn({ err: (error as Error).message }, 'diagnosis round failed; next tick retries');
+    } finally {
+      this.roundSnapshots = undefined;
     }
   }
 }

@@ -113,3 +113,25 @@ export async function collector(config: SynackConfig) {
     },
   };
 }
+
+/**
+ * The in-process pipeline on `config`: the scheduler, a started runner per `[region, id]`, and a
+ * collector, each stop pushed onto `stops` (stop them in reverse). Returns the collector.
+ */
+export async function startPipeline(
+  config: SynackConfig,
+  runners: readonly (readonly [region: string, id: string])[],
+  stops: (() => Promise<void>)[],
+) {
+  const s = scheduler(config);
+  s.service.start();
+  stops.push(s.stop);
+  for (const [region, id] of runners) {
+    const r = connectRunner(config, region, id);
+    r.runner.start();
+    stops.push(r.stop);
+  }
+  const api = await collector(config);
+  stops.push(api.stop);
+  return api;
+}
