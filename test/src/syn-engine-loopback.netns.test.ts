@@ -151,7 +151,9 @@ describe.skipIf(requireRawOrSkip())('SYN engine against the kernel on loopback (
     'settles each attempt to %s as soon as its answer is read, with nothing else waking the process',
     async (address) => {
       const child = fileURLToPath(new URL('./support/resolve-lag-child.ts', import.meta.url));
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [child, address], {
+      // --trace-exit: should the child ever leave early (CI once saw it exit 0 having printed
+      // nothing), its stderr says from where.
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--trace-exit', child, address], {
         timeout: 30_000,
       }).catch((error: { stdout?: string; stderr?: string; signal?: string }) => {
         // What the child printed tells a hang from a crash.
@@ -159,7 +161,8 @@ describe.skipIf(requireRawOrSkip())('SYN engine against the kernel on loopback (
           `resolve-lag child ${error.signal ?? 'failed'}: stdout ${JSON.stringify(error.stdout)}, stderr ${JSON.stringify(error.stderr?.slice(0, 2000))}`,
         );
       });
-      expect(stderr, 'attempts without an answer').toBe('');
+      expect(stderr, 'attempts without an answer, or an early exit').toBe('');
+      expect(stdout, 'the child printed its lags').toMatch(/^\[.*\]\n$/);
       const lags = JSON.parse(stdout) as number[];
       expect(lags).toHaveLength(10);
       expect(Math.max(...lags)).toBeLessThan(100);
