@@ -15,6 +15,7 @@ const target = (name: string, over: Partial<TargetConfig> = {}): TargetConfig =>
   regions: ['eu-west', 'us-east'],
   group: null,
   labels: {},
+  slo: null,
   ...over,
 });
 
@@ -28,6 +29,7 @@ const config = (targets: TargetConfig[]): SynackConfig => ({
   runner: { concurrency: 256, maxProbesPerSecondPerTarget: 5, control: {} },
   collector: { historyPerSeries: 50, listen: '127.0.0.1:8470' },
   agents: [],
+  alerts: [],
 });
 
 describe('targetOffsetMs', () => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readSloBuckets } from '@synack/collector/slo/read-slo-buckets';
+import { sloReport } from '@synack/collector/slo/slo-report';
 import {
   decodeRing,
   encodeRing,
@@ -22,6 +24,7 @@ import {
   storeKeys,
 } from '@synack/collector/store/ingest-script';
 import { listSeries, readHistory, readLatest, readWindow } from '@synack/collector/store/read-aggregates';
+import { decodeSloRing, SLO_RINGS, sloRingByteLength } from '@synack/collector/store/slo-ring';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { Cluster, Redis } from 'ioredis';
@@ -106,6 +109,88 @@ async function minuteRingOf(series: Series) {
 async function hourRingOf(series: Series) {
   return decodeRing(await redis.getBuffer(storeKeys.hourRing(prefix, series)), HOUR_RING);
 }
+
+describe('SLO rings (real Redis)', () => {
+  const slo = (state: 'good' | 'bad' | 'excluded', thresholdMs = 500) => ({ slo: { thresholdMs, state } });
+
+  it('counts good, bad and excluded attempts per minute and hour at the threshold, and only counted ones', async () => {
+    const inputs = [
+      attempt(NOW_MS - 1000, slo('good')),
+      attempt(NOW_MS - 2000, slo('bad')),
+      attempt(NOW_MS - 3000, slo('excluded')),
+      attempt(NOW_MS - 2 * HOUR_MS, slo('good')),
+      // An on-demand probe is not a measurement: no SLO counts, whatever it says.
+      attempt(NOW_MS - 4000, { ...slo('bad'), countable: false }),
+    ];
+    expect(await ingestBatch(redis, prefix, inputs, NOW_MS)).toEqual(['new', 'new', 'new', 'new', 'new']);
+    const minuteKey = storeKeys.sloMinuteRing(prefix, WEB.target, WEB.region, 500);
+    const minuteBytes = await redis.getBuffer(minuteKey);
+    expect(minuteBytes?.length).toBe(sloRingByteLength(SLO_RINGS.minute));
+    const minute = decodeSloRing(minuteBytes, SLO_RINGS.minute);
+    expect(minute.headUnit).toBe(epochMinute(NOW_MS));
+    // [counted, good, excluded]
+    expect(minute.counts[ringIndex(epochMinute(NOW_MS), MINUTE_RING)]).toEqual([2, 1, 1]);
+    const hour = decodeSloRing(
+      await redis.getBuffer(storeKeys.sloHourRing(prefix, WEB.target, WEB.region, 500)),
+      SLO_RINGS.hour,
+    );
+    expect(hour.counts[ringIndex(epochHour(NOW_MS), HOUR_RING)]).toEqual([2, 1, 1]);
+    expect(hour.counts[ringIndex(epochHour(NOW_MS) - 2, HOUR_RING)]).toEqual([1, 1, 0]);
+    // Another threshold is another SLO: nothing there.
+    expect(await redis.exists(storeKeys.sloMinuteRing(prefix, WEB.target, WEB.region, 250))).toBe(0);
+  });
+
+  it('reports an SLO that matches hand computation, per region and overall', async () => {
+    // eu-west: over 29 days, one hour in ten with 1 bad of 100; us-east: hourly for 2 days and
+    // 5 minutes ago, all good, and one excluded.
+    const inputs: IngestInput[] = [];
+    const day = 24 * HOUR_MS;
+    for (let h = 0; h < 29 * 24; h += 10) {
+      const at = NOW_MS - 29 * day + h * HOUR_MS;
+      for (let i = 0; i < 100; i++) inputs.push(attempt(at + i, slo(i === 0 ? 'bad' : 'good')));
+    }
+    for (let i = 0; i < 48; i++)
+      inputs.push(attempt(NOW_MS - 2 * day + i * HOUR_MS, { region: 'us-east', ...slo('good') }));
+    inputs.push(attempt(NOW_MS - 5 * MINUTE_MS, { region: 'us-east', ...slo('good') }));
+    inputs.push(attempt(NOW_MS - 10_000, { region: 'us-east', ...slo('excluded') }));
+    await ingestBatch(redis, prefix, inputs, NOW_MS);
+    const { buckets, unreadable } = await readSloBuckets(
+      redis,
+      prefix,
+      [{ target: WEB.target, regions: ['eu-west', 'us-east'], thresholdMs: 500 }],
+      NOW_MS,
+    );
+    expect(unreadable).toEqual([]);
+    const report = sloReport(
+      {
+        target: WEB.target,
+        group: null,
+        slo: {
+          objective: 0.99,
+          windowMs: 30 * day,
+          thresholdMs: 500,
+          burnAlerts: [{ severity: 'page', longMs: HOUR_MS, shortMs: 5 * MINUTE_MS, factor: 14.4 }],
+        },
+      },
+      buckets[0] ?? {},
+      NOW_MS,
+    );
+    const euHours = Math.ceil((29 * 24) / 10);
+    expect(report.byRegion['eu-west']).toMatchObject({ good: 99 * euHours, total: 100 * euHours, excluded: 0 });
+    expect(report.byRegion['us-east']).toMatchObject({ good: 49, total: 49, excluded: 1 });
+    expect(report.overall).toMatchObject({ good: 99 * euHours + 49, total: 100 * euHours + 49, excluded: 1 });
+    // Budget: 1% of the attempts may fail; euHours of them did.
+    const allowed = 0.01 * (100 * euHours + 49);
+    expect(report.budgetRemaining).toBeCloseTo(1 - euHours / allowed, 10);
+    // The last hour held only us-east's good attempts: no burn.
+    expect(report.burnRates.find((b) => b.windowMs === HOUR_MS)?.rate).toBe(0);
+    expect(report.alerts[0]?.firing).toBe(false);
+    // Data began 29 days ago: the window is about 29/30 covered.
+    expect(report.overall.coverage).toBeGreaterThan(28.9 / 30);
+    expect(report.overall.coverage).toBeLessThan(29.1 / 30);
+    expect(report.burnDown.at(-1)?.budgetRemaining).toBeCloseTo(report.budgetRemaining ?? Number.NaN, 10);
+  });
+});
 
 describe('aggregate store (real Redis)', () => {
   it('counts the same attempt id once', async () => {

@@ -2,7 +2,14 @@
  * Counts of one time bucket of a series: attempts that were good (completed within the SLI's
  * threshold), all attempts counted, and those excluded (their runner failed its own self-check).
  */
-export type SliBucket = { startMs: number; good: number; total: number; excluded: number };
+export type SliBucket = {
+  startMs: number;
+  good: number;
+  total: number;
+  excluded: number;
+  /** The bucket's length when it differs from the `bucketMs` the functions are given (mixed rings). */
+  durationMs?: number;
+};
 
 /** An objective: the fraction of good attempts promised (e.g. 0.999) over a rolling window. */
 export type SloObjective = { objective: number; windowMs: number };
@@ -46,7 +53,7 @@ export function sliOver(buckets: readonly SliBucket[], bucketMs: number, windowM
     good += b.good;
     total += b.total;
     excluded += b.excluded;
-    covered += Math.min(bucketMs, nowMs - b.startMs);
+    covered += Math.min(b.durationMs ?? bucketMs, nowMs - b.startMs);
   }
   return { good, total, excluded, ratio: total === 0 ? null : good / total, coverage: Math.min(1, covered / windowMs) };
 }

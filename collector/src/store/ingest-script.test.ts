@@ -41,7 +41,7 @@ describe('storeKeys', () => {
 describe('ingestCommandArgs', () => {
   it('passes the buckets of the attempt’s own start time, its RTT bin and the defaults', () => {
     const args = ingestCommandArgs('p', input, NOW_MS);
-    expect(args.slice(6, 19)).toEqual([
+    expect(args.slice(8, 21)).toEqual([
       NOW_MS - 1_000,
       NOW_MS,
       epochMinute(NOW_MS - 1_000),
@@ -60,7 +60,7 @@ describe('ingestCommandArgs', () => {
 
   it('bins no RTT for a failure', () => {
     const args = ingestCommandArgs('p', { ...input, success: false, outcome: 'timeout', rttUs: null }, NOW_MS);
-    expect(args.slice(10, 12)).toEqual([0, -1]);
+    expect(args.slice(12, 14)).toEqual([0, -1]);
   });
 
   it('refuses names that would break the key layout, and bad numbers', () => {
@@ -70,6 +70,16 @@ describe('ingestCommandArgs', () => {
     expect(() => ingestCommandArgs('p', { ...input, historyLength: 0 }, NOW_MS)).toThrow(RangeError);
     expect(() => ingestCommandArgs('p', { ...input, idTtlS: 1.5 }, NOW_MS)).toThrow(RangeError);
     expect(() => ingestCommandArgs('p', { ...input, rttUs: -5 }, NOW_MS)).toThrow(RangeError);
+    expect(() => ingestCommandArgs('p', { ...input, slo: { thresholdMs: 0, state: 'good' } }, NOW_MS)).toThrow(
+      RangeError,
+    );
+  });
+
+  it('names the SLO rings of the threshold, and passes the SLO state (empty without an SLO)', () => {
+    const args = ingestCommandArgs('p', { ...input, slo: { thresholdMs: 250, state: 'excluded' } }, NOW_MS);
+    expect(args.slice(6, 8)).toEqual(['p:slo:m:web-1:eu-west:250', 'p:slo:h:web-1:eu-west:250']);
+    expect(args.slice(-2)).toEqual(['excluded', 3]);
+    expect(ingestCommandArgs('p', input, NOW_MS).slice(-2)).toEqual(['', 3]);
   });
 });
 

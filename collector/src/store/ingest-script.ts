@@ -1,6 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { BUCKET_COUNTERS, epochHour, epochMinute, HOUR_RING, MINUTE_RING, RING_HEADER_BYTES } from './bucket-math.ts';
 import { rttBin } from './rtt-bins.ts';
+import { SLO_BUCKET_COUNTERS } from './slo-ring.ts';
 
 /** Records kept per (target, region) when the caller gives no `historyLength`. */
 export const DEFAULT_HISTORY_LENGTH = 50;
@@ -38,7 +39,15 @@ export type IngestInput = Series & {
   countable?: boolean;
   /** Seconds the id is remembered for de-duplication (>= 1). Default `DEFAULT_ID_TTL_S` (7 days). */
   idTtlS?: number;
+  /**
+   * The target's SLO, when it has one: the threshold picks the SLO rings (a changed threshold
+   * starts new ones), and the state says how the attempt counts there. Only counted attempts.
+   */
+  slo?: { thresholdMs: number; state: SloState };
 };
+
+/** How an attempt counts in its target's SLO: within the threshold, not, or left out. */
+export type SloState = 'good' | 'bad' | 'excluded';
 
 /**
  * - `new`: counted, and written to history and latest state.
@@ -59,6 +68,12 @@ export const storeKeys = {
   history: (prefix: string, target: string, region: string) => `${prefix}:l:${target}:${region}`,
   /** Hash: field = region, value = `${atMs}:${kind}:${outcome}` of the newest attempt. */
   latest: (prefix: string, target: string) => `${prefix}:s:${target}`,
+  /** String: ring of one-minute SLO buckets of a (target, region) at an SLO threshold (slo-ring.ts). */
+  sloMinuteRing: (prefix: string, target: string, region: string, thresholdMs: number) =>
+    `${prefix}:slo:m:${target}:${region}:${thresholdMs}`,
+  /** String: ring of one-hour SLO buckets. */
+  sloHourRing: (prefix: string, target: string, region: string, thresholdMs: number) =>
+    `${prefix}:slo:h:${target}:${region}:${thresholdMs}`,
   /** Set of `seriesMember()` strings, one per series ever ingested. */
   series: (prefix: string) => `${prefix}:series`,
 };
@@ -70,18 +85,20 @@ export function seriesMember(s: Series): string {
 
 const NAME = /^[a-z0-9-]+$/;
 const COMMAND = 'synackIngestAttempt';
-const KEY_COUNT = 6;
+const KEY_COUNT = 8;
 
 /**
  * One attempt, applied atomically: a crash never leaves the id marked without the counts, or the
  * reverse. Ring layout: bucket-math.ts. Buckets are addressed in u16 slots (`#n` = bit n * 16);
  * the u32 header is slots 0 and 1.
  *
- * KEYS: 1 attempt id, 2 minute ring, 3 hour ring, 4 history, 5 latest, 6 series set.
+ * KEYS: 1 attempt id, 2 minute ring, 3 hour ring, 4 history, 5 latest, 6 series set, 7 SLO minute
+ * ring, 8 SLO hour ring.
  * ARGV: 1 startedAtMs, 2 nowMs, 3 epoch minute, 4 epoch hour, 5 success (0/1), 6 RTT bin (-1 for
  * none), 7 outcome, 8 record JSON, 9 history length, 10 id TTL s, 11 region, 12 series member,
  * 13 kind, 14 max future ms, 15 header bytes, 16 counters per bucket, 17 minute ring size,
- * 18 hour ring size, 19 1 when counted in the aggregates (else history only).
+ * 18 hour ring size, 19 1 when counted in the aggregates (else history only), 20 SLO state (`good`,
+ * `bad`, `excluded`, or empty for none), 21 counters per SLO bucket.
  */
 export const INGEST_LUA = `
 local startedAt = tonumber(ARGV[1])
@@ -89,12 +106,12 @@ if startedAt - tonumber(ARGV[2]) > tonumber(ARGV[14]) then return 'future' end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[10]) then return 'duplicate' end
 
 local headerBytes = tonumber(ARGV[15])
-local counters = tonumber(ARGV[16])
-local bucketBytes = counters * 2
 local success = ARGV[5] == '1'
 local bin = tonumber(ARGV[6])
 
-local function bump(key, size, unit)
+-- Adds 1 to the counters at offsets (0-based, within the bucket) of the bucket for unit.
+local function bump(key, size, unit, counters, offsets)
+  local bucketBytes = counters * 2
   local length = headerBytes + size * bucketBytes
   local head = 0
   if redis.call('STRLEN', key) ~= length then
@@ -123,20 +140,32 @@ local function bump(key, size, unit)
     return
   end
   local slot = headerBytes / 2 + (unit % size) * counters
-  local ops = { 'SET', 'u32', 0, head, 'OVERFLOW', 'SAT', 'INCRBY', 'u16', '#' .. slot, 1 }
-  if success then
-    table.insert(ops, 'INCRBY'); table.insert(ops, 'u16'); table.insert(ops, '#' .. (slot + 1)); table.insert(ops, 1)
-    if bin >= 0 then
-      table.insert(ops, 'INCRBY'); table.insert(ops, 'u16'); table.insert(ops, '#' .. (slot + 2 + bin)); table.insert(ops, 1)
-    end
+  local ops = { 'SET', 'u32', 0, head, 'OVERFLOW', 'SAT' }
+  for _, offset in ipairs(offsets) do
+    table.insert(ops, 'INCRBY'); table.insert(ops, 'u16'); table.insert(ops, '#' .. (slot + offset)); table.insert(ops, 1)
   end
   redis.call('BITFIELD', key, unpack(ops))
 end
 
 local counted = ARGV[19] == '1'
 if counted then
-  bump(KEYS[2], tonumber(ARGV[17]), tonumber(ARGV[3]))
-  bump(KEYS[3], tonumber(ARGV[18]), tonumber(ARGV[4]))
+  local counters = tonumber(ARGV[16])
+  local offsets = { 0 }
+  if success then
+    table.insert(offsets, 1)
+    if bin >= 0 then table.insert(offsets, 2 + bin) end
+  end
+  bump(KEYS[2], tonumber(ARGV[17]), tonumber(ARGV[3]), counters, offsets)
+  bump(KEYS[3], tonumber(ARGV[18]), tonumber(ARGV[4]), counters, offsets)
+  -- The SLO rings at the target's threshold: counted, good (within it); excluded ones apart.
+  local slo = ARGV[20]
+  if slo ~= '' then
+    local sloOffsets = { 0 }
+    if slo == 'good' then sloOffsets = { 0, 1 } elseif slo == 'excluded' then sloOffsets = { 2 } end
+    local sloCounters = tonumber(ARGV[21])
+    bump(KEYS[7], tonumber(ARGV[17]), tonumber(ARGV[3]), sloCounters, sloOffsets)
+    bump(KEYS[8], tonumber(ARGV[18]), tonumber(ARGV[4]), sloCounters, sloOffsets)
+  end
 end
 
 redis.call('LPUSH', KEYS[4], ARGV[8])
@@ -185,6 +214,8 @@ export function ingestCommandArgs(prefix: string, input: IngestInput, nowMs: num
   positiveInteger('startedAtMs', input.startedAtMs);
   positiveInteger('nowMs', nowMs);
   const bin = input.success && input.rttUs !== null ? rttBin(input.rttUs) : -1;
+  const thresholdMs = input.slo?.thresholdMs ?? 0;
+  if (input.slo) positiveInteger('slo.thresholdMs', thresholdMs);
   return [
     storeKeys.attemptId(prefix, id),
     storeKeys.minuteRing(prefix, input),
@@ -192,6 +223,8 @@ export function ingestCommandArgs(prefix: string, input: IngestInput, nowMs: num
     storeKeys.history(prefix, target, region),
     storeKeys.latest(prefix, target),
     storeKeys.series(prefix),
+    storeKeys.sloMinuteRing(prefix, target, region, thresholdMs),
+    storeKeys.sloHourRing(prefix, target, region, thresholdMs),
     input.startedAtMs,
     nowMs,
     epochMinute(input.startedAtMs),
@@ -211,6 +244,8 @@ export function ingestCommandArgs(prefix: string, input: IngestInput, nowMs: num
     MINUTE_RING.size,
     HOUR_RING.size,
     input.countable === false ? 0 : 1,
+    input.slo?.state ?? '',
+    SLO_BUCKET_COUNTERS,
   ];
 }
 

@@ -27,6 +27,7 @@ export function describeValue(value: unknown): string {
 /** Milliseconds back to the largest whole unit, for messages: 2000 -> `2s`, 1500 -> `1500ms`. */
 export function formatDurationMs(ms: number): string {
   for (const [unit, size] of [
+    ['d', 86_400_000],
     ['h', 3_600_000],
     ['m', 60_000],
     ['s', 1000],
@@ -189,4 +190,37 @@ export function checkListen(input: unknown): Checked<string> {
 export function checkLabelValue(input: unknown): Checked<string> {
   if (typeof input === 'string') return ok(input);
   return fail(`expected a string (quote numbers and booleans), got ${describeValue(input)}`);
+}
+
+/**
+ * An SLO objective as a fraction: `99.9%` (a string with `%`) or `99.9` (a number, in percent),
+ * strictly between 0 and 100 percent: 100% leaves no error budget to burn.
+ */
+export function checkObjective(input: unknown): Checked<number> {
+  const hint = `expected a percentage like 99.9% (more than 0, less than 100), got ${describeValue(input)}`;
+  const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : undefined;
+  const match = text === undefined ? null : /^([0-9]+(?:\.[0-9]+)?)%?$/.exec(text);
+  if (!match) return fail(hint);
+  const percent = Number(match[1]);
+  if (!(percent > 0 && percent < 100)) return fail(hint);
+  // Percent to a fraction without binary noise: 99.9 -> 0.999, not 0.9990000000000001.
+  return ok(Number((percent / 100).toPrecision(12)));
+}
+
+/** An environment variable's name (`SYNACK_SLACK_WEBHOOK`): where a secret is read from at run time. */
+export function checkEnvName(input: unknown): Checked<string> {
+  if (typeof input === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(input)) return ok(input);
+  return fail(`expected an environment variable name like SYNACK_SLACK_WEBHOOK, got ${describeValue(input)}`);
+}
+
+/** An http(s) URL, e.g. of a webhook. */
+export function checkHttpUrl(input: unknown): Checked<string> {
+  const hint = `expected an http:// or https:// URL, got ${describeValue(input)}`;
+  if (typeof input !== 'string') return fail(hint);
+  try {
+    const url = new URL(input);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? ok(url.href) : fail(hint);
+  } catch {
+    return fail(hint);
+  }
 }

@@ -6,8 +6,11 @@ import {
   checkAddress,
   checkCidr,
   checkDuration,
+  checkEnvName,
+  checkHttpUrl,
   checkLabelValue,
   checkListen,
+  checkObjective,
   checkPattern,
   checkPort,
   checkPortRanges,
@@ -15,6 +18,7 @@ import {
   checkPositiveNumber,
   checkRedis,
   describeValue,
+  formatDurationMs,
 } from './config-fields.ts';
 
 /** Target and group names: `[a-z0-9-]`, 1..63 characters (they end up in job ids and labels). */
@@ -67,6 +71,39 @@ export const labelsSchema = z.record(
   field(checkLabelValue),
 );
 
+// The hour ring keeps 31 days: an SLO window can be no longer.
+const MAX_SLO_WINDOW_MS = 31 * 86_400_000;
+
+/** One multi-window burn-rate alert: fires while both windows burn the budget faster than `factor`. */
+export const burnAlertSchema = z
+  .strictObject({
+    severity: z.enum(['page', 'ticket'], {
+      error: (issue) => `expected page or ticket, got ${describeValue(issue.input)}`,
+    }),
+    long: field(checkDuration(60_000, MAX_SLO_WINDOW_MS)),
+    short: field(checkDuration(60_000, MAX_SLO_WINDOW_MS)),
+    factor: field(checkPositiveNumber),
+  })
+  .superRefine((alert, ctx) => {
+    if (alert.short >= alert.long)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['short'],
+        message: `must be shorter than long (${formatDurationMs(alert.long)})`,
+      });
+  });
+
+/**
+ * `slo:` on `defaults`, a group or a target; the levels merge field by field, the nearest winning.
+ * An attempt is good when its handshake completed within `threshold`.
+ */
+export const sloSchema = z.strictObject({
+  objective: field(checkObjective).optional(),
+  window: field(checkDuration(3_600_000, MAX_SLO_WINDOW_MS)).optional(),
+  threshold: field(checkDuration(1, 600_000)).optional(),
+  burn_alerts: list(burnAlertSchema).optional(),
+});
+
 /** Settings shared by `defaults`, groups and targets. */
 const settings = {
   interval: interval.optional(),
@@ -76,6 +113,7 @@ const settings = {
   probes: list(probeKind).optional(),
   families: list(family).optional(),
   regions: list(regionName).optional(),
+  slo: sloSchema.optional(),
 };
 
 /** `defaults:`, applied to every target unless its group or itself says otherwise. */
@@ -129,6 +167,30 @@ export const collectorSchema = z.strictObject({
 });
 
 /**
+ * One entry of `alerts:`, where SLO burn-rate alerts go: a Slack incoming webhook or a generic
+ * JSON webhook. A URL that is a secret (Slack's always is) is named by the environment variable
+ * holding it, so it never sits in this file.
+ */
+export const alertSinkSchema = z
+  .strictObject({
+    kind: z.enum(['slack', 'webhook'], {
+      error: (issue) => `expected slack or webhook, got ${describeValue(issue.input)}`,
+    }),
+    url: field(checkHttpUrl).optional(),
+    url_env: field(checkEnvName).optional(),
+  })
+  .superRefine((sink, ctx) => {
+    if (sink.kind === 'slack' && sink.url !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'a Slack webhook URL is a secret: put it in an environment variable and name that in url_env',
+      });
+    else if ((sink.url === undefined) === (sink.url_env === undefined))
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'expected one of url or url_env' });
+  });
+
+/**
  * The YAML file as written (snake_case keys), checked field by field. Its output still has the
  * file's shape, with values normalized (durations in ms, canonical addresses and CIDRs, port
  * ranges); `resolveConfig` applies defaults and groups and checks what spans several fields.
@@ -155,6 +217,7 @@ export const configSchema = z.strictObject({
   runner: runnerSchema.optional(),
   collector: collectorSchema.optional(),
   agents: z.array(agentSchema).optional(),
+  alerts: z.array(alertSinkSchema).optional(),
   targets: z.array(targetSchema),
 });
 
@@ -166,6 +229,8 @@ export type RawControl = z.output<typeof controlSchema>;
 export type RawRunner = z.output<typeof runnerSchema>;
 export type RawCollector = z.output<typeof collectorSchema>;
 export type RawAgent = z.output<typeof agentSchema>;
+export type RawSlo = z.output<typeof sloSchema>;
+export type RawAlertSink = z.output<typeof alertSinkSchema>;
 
 const EXPECTED: Record<string, string> = {
   object: 'a mapping',

@@ -12,24 +12,32 @@ allow:
 defaults:
   interval: 20s
   probes: [syn]
+  slo: { window: 7d, threshold: 500ms }
 groups:
   web:
     interval: 10s
     timeout: 1s
     labels: { team: web, tier: backend }
     regions: [eu-west]
+    slo:
+      objective: 99.9%
+      burn_alerts: [{ severity: page, long: 1h, short: 5m, factor: 14.4 }]
 runner:
   concurrency: 64
   control: { address: 10.0.0.1, port: 22 }
   controls: { us-east: { address: "::ffff:10.1.2.3", port: 22, interval: 5s } }
 collector:
   listen: "[::1]:9000"
+alerts:
+  - { kind: slack, url_env: SYNACK_SLACK_WEBHOOK }
+  - { kind: webhook, url: "https://alerts.example/hook" }
 targets:
   - name: web
     address: Web.Internal.Example
     port: 443
     group: web
     labels: { tier: frontend }
+    slo: { threshold: 250ms }
   - name: db
     address: 10.0.0.5
     port: 5432
@@ -72,6 +80,13 @@ const EXPECTED: SynackConfig = {
       regions: ['eu-west'],
       group: 'web',
       labels: { team: 'web', tier: 'frontend' },
+      // Merged field by field: threshold from the target, objective and alerts from the group, window from defaults.
+      slo: {
+        objective: 0.999,
+        windowMs: 7 * 86_400_000,
+        thresholdMs: 250,
+        burnAlerts: [{ severity: 'page', longMs: 3_600_000, shortMs: 300_000, factor: 14.4 }],
+      },
     },
     {
       // Interval under 3 s and no timeout anywhere: the timeout is the interval; failing interval floors at 1 s.
@@ -86,6 +101,7 @@ const EXPECTED: SynackConfig = {
       regions: ['eu-west', 'us-east'],
       group: null,
       labels: {},
+      slo: null,
     },
     {
       // A v6 literal is probed over v6 only, whatever the default families say.
@@ -100,6 +116,7 @@ const EXPECTED: SynackConfig = {
       regions: ['eu-west', 'us-east'],
       group: null,
       labels: {},
+      slo: null,
     },
   ],
   runner: {
@@ -112,6 +129,10 @@ const EXPECTED: SynackConfig = {
   },
   collector: { historyPerSeries: 20, listen: '[::1]:9000' },
   agents: [],
+  alerts: [
+    { kind: 'slack', url: null, urlEnv: 'SYNACK_SLACK_WEBHOOK' },
+    { kind: 'webhook', url: 'https://alerts.example/hook', urlEnv: null },
+  ],
 };
 
 function valid(text: string, env: Record<string, string | undefined> = {}): SynackConfig {
@@ -170,6 +191,7 @@ describe('parseConfig', () => {
       regions: ['eu-west'],
       group: null,
       labels: {},
+      slo: null,
     });
   });
 
@@ -404,6 +426,57 @@ targets:
     ]);
     expect(issues('hello\n').map(brief)).toEqual([
       '1:1 expected a mapping with regions, allow and targets, got "hello"',
+    ]);
+  });
+});
+
+describe('SLO and alert settings', () => {
+  it('gives a target an SLO only when an objective is set on its chain, with the workbook alerts by default', () => {
+    const config = valid(`regions: [eu-west]
+allow: [{ cidr: 192.0.2.0/24, ports: 443 }]
+defaults: { slo: { threshold: 1s } }
+targets:
+  - { name: a, address: 192.0.2.1, port: 443, slo: { objective: 99.5 } }
+  - { name: b, address: 192.0.2.2, port: 443 }
+`);
+    expect(config.targets[0]?.slo).toEqual({
+      objective: 0.995,
+      windowMs: 30 * 86_400_000,
+      thresholdMs: 1000,
+      burnAlerts: [
+        { severity: 'page', longMs: 3_600_000, shortMs: 300_000, factor: 14.4 },
+        { severity: 'page', longMs: 21_600_000, shortMs: 1_800_000, factor: 6 },
+        { severity: 'ticket', longMs: 259_200_000, shortMs: 21_600_000, factor: 1 },
+      ],
+    });
+    expect(config.targets[1]?.slo).toBeNull();
+    expect(config.alerts).toEqual([]);
+  });
+
+  it('names each bad SLO and alert field', () => {
+    const text = `regions: [eu-west]
+allow: [{ cidr: 192.0.2.0/24, ports: 443 }]
+alerts:
+  - { kind: slack, url: "https://hooks.example/T0/B0/secret" }
+  - { kind: webhook }
+  - { kind: pager, url_env: X }
+targets:
+  - { name: a, address: 192.0.2.1, port: 443, slo: { objective: 100% , threshold: 1s } }
+  - { name: b, address: 192.0.2.2, port: 443, slo: { objective: 99.9%, window: 45d, threshold: 1s } }
+  - { name: c, address: 192.0.2.3, port: 443, slo: { objective: 99.9% } }
+  - name: d
+    address: 192.0.2.4
+    port: 443
+    slo: { objective: 99%, threshold: 1s, burn_alerts: [{ severity: page, long: 5m, short: 1h, factor: 2 }] }
+`;
+    expect(issues(text).map(brief)).toEqual([
+      '4:25 alerts[0].url: a Slack webhook URL is a secret: put it in an environment variable and name that in url_env',
+      '5:5 alerts[1].url: expected one of url or url_env',
+      '6:13 alerts[2].kind: expected slack or webhook, got "pager"',
+      '8:65 targets[0].slo.objective: expected a percentage like 99.9% (more than 0, less than 100), got "100%"',
+      '9:80 targets[1].slo.window: expected at most 31d, got 45d',
+      '10:52 targets[2].slo.threshold: required with an objective: the time within which a handshake counts as good, e.g. 500ms',
+      '14:92 targets[3].slo.burn_alerts[0].short: must be shorter than long (5m)',
     ]);
   });
 });

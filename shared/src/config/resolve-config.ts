@@ -5,11 +5,13 @@ import { ProbeKind } from '../probe-outcome.ts';
 import { checkRedis } from './config-fields.ts';
 import {
   agentSchema,
+  alertSinkSchema,
   collectorSchema,
   configSchema,
   defaultsSchema,
   groupSchema,
   type RawControl,
+  type RawSettings,
   runnerSchema,
   targetSchema,
 } from './config-schema.ts';
@@ -22,7 +24,7 @@ import {
   type Level,
   UNKNOWN,
 } from './settings-chain.ts';
-import type { ControlTarget, SynackConfig, TargetConfig } from './synack-config.ts';
+import type { AlertSinkConfig, ControlTarget, SloConfig, SynackConfig, TargetConfig } from './synack-config.ts';
 
 /** A problem found across fields, located by its path in the file (`at: 'key'`: at the key itself). */
 export type PathIssue = { path: readonly (string | number)[]; message: string; at?: 'key' };
@@ -134,6 +136,14 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       agents.push({ id, tokenSha256, targets: unique(served) });
   });
 
+  const alerts: AlertSinkConfig[] = [];
+  (Array.isArray(root.alerts) ? root.alerts : []).forEach((raw) => {
+    const sink = alertSinkSchema.safeParse(raw);
+    if (!sink.success) complete = false;
+    else alerts.push({ kind: sink.data.kind, url: sink.data.url ?? null, urlEnv: sink.data.url_env ?? null });
+  });
+  if (root.alerts !== undefined && !Array.isArray(root.alerts)) complete = false;
+
   const runner = salvage(runnerSchema, root.runner);
   const collector = salvage(collectorSchema, root.collector);
   complete &&= runner.complete && collector.complete;
@@ -194,6 +204,7 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       issues.push({ path, message: `${hostPort(address.address, address.family, port)} is outside allow` });
     }
 
+    const slo = resolveSlo(chain, issues);
     if (!complete || t.name === undefined || address === undefined || port === undefined) return;
     const intervalMs = knownSetting(chain, 'interval') ?? DEFAULT_INTERVAL_MS;
     targets.push({
@@ -213,6 +224,7 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       regions: unique(knownSetting(chain, 'regions') ?? regions ?? []),
       group: t.group ?? null,
       labels: { ...(t.group === undefined ? undefined : groups.get(t.group)?.labels), ...t.labels },
+      slo: slo ?? null,
     });
   });
 
@@ -258,8 +270,48 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       listen: collector.value.listen ?? '127.0.0.1:8470',
     },
     agents,
+    alerts,
   };
   return { issues, envIssues, config };
+}
+
+const DEFAULT_SLO_WINDOW_MS = 30 * 86_400_000;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+/** The SRE workbook's alerts for a 30-day objective. */
+const DEFAULT_BURN_ALERTS: SloConfig['burnAlerts'] = [
+  { severity: 'page', longMs: HOUR_MS, shortMs: 5 * MINUTE_MS, factor: 14.4 },
+  { severity: 'page', longMs: 6 * HOUR_MS, shortMs: 30 * MINUTE_MS, factor: 6 },
+  { severity: 'ticket', longMs: 72 * HOUR_MS, shortMs: 6 * HOUR_MS, factor: 1 },
+];
+
+/**
+ * A target's SLO: the `slo:` of defaults, its group and itself merged field by field, the nearest
+ * winning. A target has one when an objective is set somewhere on its chain (so `defaults` can
+ * hold a threshold and window for the targets that opt in); it then needs a threshold too.
+ */
+function resolveSlo(chain: readonly Level[], issues: PathIssue[]): SloConfig | undefined {
+  const levels = chain.filter((level) => level.invalid !== 'all' && level.settings.slo !== undefined);
+  const merged = Object.assign({}, ...levels.map((level) => level.settings.slo).reverse()) as NonNullable<
+    RawSettings['slo']
+  >;
+  if (merged.objective === undefined) return undefined;
+  if (merged.threshold === undefined) {
+    const where = levels.find((level) => level.settings.slo?.objective !== undefined) ?? levels[0];
+    issues.push({
+      path: [...(where?.path ?? []), 'slo', 'threshold'],
+      message: 'required with an objective: the time within which a handshake counts as good, e.g. 500ms',
+    });
+    return undefined;
+  }
+  return {
+    objective: merged.objective,
+    windowMs: merged.window ?? DEFAULT_SLO_WINDOW_MS,
+    thresholdMs: merged.threshold,
+    burnAlerts:
+      merged.burn_alerts?.map((a) => ({ severity: a.severity, longMs: a.long, shortMs: a.short, factor: a.factor })) ??
+      DEFAULT_BURN_ALERTS,
+  };
 }
 
 function toControl(control: RawControl): ControlTarget {

@@ -32,7 +32,25 @@ export type TargetConfig = {
   group: string | null;
   /** Free-form labels (`team: web`), merged over its group's. */
   labels: Readonly<Record<string, string>>;
+  /** Its connection-establishment SLO, merged from defaults, its group and itself; `null` when none. */
+  slo: SloConfig | null;
 };
+
+/** A multi-window burn-rate alert (SRE workbook): fires while both windows burn faster than `factor`. */
+export type BurnAlertConfig = { severity: 'page' | 'ticket'; longMs: number; shortMs: number; factor: number };
+
+/** A target's SLO: good = handshake completed within `thresholdMs`; `objective` a fraction (0.999). */
+export type SloConfig = {
+  objective: number;
+  /** Rolling window; default 30 days, at most 31. */
+  windowMs: number;
+  thresholdMs: number;
+  /** Default: page at 14.4 over 1h/5m and 6 over 6h/30m, ticket at 1 over 3d/6h. */
+  burnAlerts: readonly BurnAlertConfig[];
+};
+
+/** Where SLO alerts go. `url` is given in the file, or read from `urlEnv` when sending. */
+export type AlertSinkConfig = { kind: 'slack' | 'webhook'; url: string | null; urlEnv: string | null };
 
 /** A host agent the collector accepts snapshots from. */
 export type AgentConfig = { id: string; tokenSha256: string; targets: readonly string[] };
@@ -59,6 +77,8 @@ export type SynackConfig = {
     /** Per region, or the default one under `*`; `{}` when none is configured. */
     control: Readonly<Record<string, ControlTarget>>;
   };
+  /** Where SLO alerts are sent; empty when none. */
+  alerts: readonly AlertSinkConfig[];
   /** Host agents allowed to report, each with the SHA-256 of its token and the targets it serves. */
   agents: readonly AgentConfig[];
   collector: {

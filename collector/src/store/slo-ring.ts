@@ -1,0 +1,72 @@
+import type { SliBucket } from '../slo/slo-math.ts';
+import { epochUnit, HOUR_RING, MINUTE_RING, RING_HEADER_BYTES, type RingSpec } from './bucket-math.ts';
+
+/**
+ * u16 counters per SLO bucket: attempts counted, good ones (completed within the threshold), and
+ * attempts excluded (their runner was failing its self-check; not counted). The rings share the
+ * header and slot layout of the aggregate rings (bucket-math.ts), with these three counters.
+ */
+export const SLO_BUCKET_COUNTERS = 3;
+const BUCKET_BYTES = SLO_BUCKET_COUNTERS * 2;
+
+/** A decoded SLO ring: its newest unit, and the counts of each unit in reach (`undefined`: never written). */
+export type SloRing = { spec: RingSpec; headUnit: number; counts: (readonly [number, number, number])[] };
+
+/** Bytes in the Redis string of an SLO ring. */
+export function sloRingByteLength(spec: RingSpec): number {
+  return RING_HEADER_BYTES + spec.size * BUCKET_BYTES;
+}
+
+/**
+ * Decodes an SLO ring as the ingest script writes it. A missing key or an empty string is an
+ * empty ring; any other wrong length throws `RangeError` (another format, never a truncation).
+ */
+export function decodeSloRing(bytes: Buffer | null, spec: RingSpec): SloRing {
+  if (bytes === null || bytes.length === 0) return { spec, headUnit: 0, counts: [] };
+  const expected = sloRingByteLength(spec);
+  if (bytes.length !== expected)
+    throw new RangeError(`SLO ring string is ${bytes.length} bytes, expected ${expected} for ${spec.size} buckets`);
+  const counts = Array.from({ length: spec.size }, (_, index) => {
+    const at = RING_HEADER_BYTES + index * BUCKET_BYTES;
+    return [bytes.readUInt16BE(at), bytes.readUInt16BE(at + 2), bytes.readUInt16BE(at + 4)] as const;
+  });
+  return { spec, headUnit: bytes.readUInt32BE(0), counts };
+}
+
+/**
+ * The SLI buckets of one (target, region), oldest first, for `slo-math.ts`: hour buckets up to the
+ * first whole hour inside the minute ring's reach, minute buckets from there on, so none is
+ * counted twice. The list starts at the oldest bucket with any count, so that a window longer
+ * than the history shows as partly covered. Pure.
+ */
+export function sliBuckets(minute: SloRing, hour: SloRing, nowMs: number): SliBucket[] {
+  const minuteReachMs = reachStartMs(minute, nowMs);
+  const splitMs = Math.ceil(minuteReachMs / HOUR_RING.unitMs) * HOUR_RING.unitMs;
+  const out = [
+    ...unitsOf(hour, reachStartMs(hour, nowMs), splitMs),
+    ...unitsOf(minute, splitMs, Number.POSITIVE_INFINITY),
+  ];
+  const first = out.findIndex((b) => b.total + b.excluded > 0);
+  return first === -1 ? [] : out.slice(first);
+}
+
+function reachStartMs(ring: SloRing, nowMs: number): number {
+  const newest = Math.max(epochUnit(nowMs, ring.spec), ring.headUnit);
+  return (newest - ring.spec.size + 1) * ring.spec.unitMs;
+}
+
+function unitsOf(ring: SloRing, fromMs: number, toMs: number): SliBucket[] {
+  if (ring.headUnit === 0) return [];
+  const { unitMs, size } = ring.spec;
+  const out: SliBucket[] = [];
+  const first = Math.max(Math.ceil(fromMs / unitMs), ring.headUnit - size + 1);
+  const last = Math.min(ring.headUnit, Math.ceil(toMs / unitMs) - 1);
+  for (let unit = first; unit <= last; unit++) {
+    const [total, good, excluded] = ring.counts[((unit % size) + size) % size] ?? [0, 0, 0];
+    out.push({ startMs: unit * unitMs, good, total, excluded, durationMs: unitMs });
+  }
+  return out;
+}
+
+/** The two ring shapes SLO rings use: the aggregate rings' (3 hours of minutes, 31 days of hours). */
+export const SLO_RINGS = { minute: MINUTE_RING, hour: HOUR_RING } as const;
