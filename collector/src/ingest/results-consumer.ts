@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
+import type { AttemptRecord } from '@synack/shared/attempt-record';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { attemptRecordSchema } from '@synack/shared/wire/attempt-record-schema';
 import { RESULTS_QUEUE } from '@synack/shared/wire/queue-names';
 import { resultBatchSchema } from '@synack/shared/wire/result-message';
+import { runnerHeartbeatSchema, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { type IngestInput, ingestBatch, ingestCommandArgs } from '../store/ingest-script.ts';
+import { type IngestInput, ingestBatch, ingestCommandArgs, type SloState } from '../store/ingest-script.ts';
 import { updateFailing } from './failing-set.ts';
 
 // Duplicates come from a probe job redone by a second runner after the first died (within the
@@ -24,6 +26,26 @@ export function dedupId(resultId: string): string {
 // people to see, but not into the aggregates or the failing set.
 const REFUSALS = new Set(['SYNACK_ERR_NOT_ALLOWED', 'SYNACK_ERR_RATE_LIMITED', 'SYNACK_ERR_RAW_SOCKET_DENIED']);
 
+/** One attempt ingested for the first time, as the metrics and traces see it. */
+export type IngestedAttempt = {
+  record: AttemptRecord;
+  region: string;
+  runnerId: string;
+  dueAtMs: number;
+  /** Set for an on-demand probe: the request it answers. */
+  requestId?: string;
+  /** Counted in the aggregates (not on demand, not refused by the runner). */
+  countable: boolean;
+  /** How it counts in its target's SLO; absent when the target has none. */
+  slo?: SloState;
+};
+
+/** Told of each batch's newly ingested attempts (never of duplicates), after they are stored. */
+export type AttemptObserver = (attempts: readonly IngestedAttempt[]) => void;
+
+// How long a runner's self-check state read from its heartbeat is reused.
+const RUNNER_HEALTH_TTL_MS = 5000;
+
 /** Why an item or a batch was not ingested; each is counted and logged. */
 export type RejectReason = 'bad_batch' | 'bad_record' | 'unknown_region' | 'future';
 
@@ -36,6 +58,7 @@ export type ResultsConsumerOptions = {
   now?: () => number;
   /** Result batches worked on at once. Default 4. */
   concurrency?: number;
+  observe?: AttemptObserver;
 };
 
 /**
@@ -55,6 +78,7 @@ export class ResultsConsumer {
   };
   private readonly options: ResultsConsumerOptions;
   private worker: Worker | undefined;
+  private readonly runnerHealth = new Map<string, { ok: boolean; atMs: number; readMs: number }>();
 
   constructor(options: ResultsConsumerOptions) {
     this.options = options;
@@ -99,8 +123,11 @@ export class ResultsConsumer {
       return { ingested: 0, duplicates: 0, rejected: batch.items.length };
     }
     const inputs: IngestInput[] = [];
+    const attempts: IngestedAttempt[] = [];
     const failing: { target: string; kind: string; failing: boolean }[] = [];
     let rejected = 0;
+    const runnerOk = await this.runnerSelfCheck(batch, now());
+    const targets = new Map(config.targets.map((t) => [t.name, t]));
     for (const item of batch.items) {
       const record = attemptRecordSchema.safeParse(item.record);
       if (!record.success) {
@@ -117,6 +144,17 @@ export class ResultsConsumer {
       const answered = isAnswered(r.outcome);
       // On-demand probes answer a person's question; they are not the schedule's measurements.
       const countable = !item.requestId && !(r.outcome === 'local_error' && REFUSALS.has(r.error?.code ?? ''));
+      const slo = targets.get(r.target.name)?.slo;
+      // A runner failing its own self-check says nothing about the target: left out of the SLO,
+      // and counted as left out. Good: the handshake completed within the SLO's threshold.
+      const sloState: SloState | undefined =
+        !countable || !slo
+          ? undefined
+          : !runnerOk
+            ? 'excluded'
+            : answered && r.rttUs !== null && r.rttUs <= slo.thresholdMs * 1000
+              ? 'good'
+              : 'bad';
       const input: IngestInput = {
         id: dedupId(item.resultId),
         idTtlS: ID_TTL_S,
@@ -130,6 +168,7 @@ export class ResultsConsumer {
         recordJson: JSON.stringify({ ...r, region: batch.region, runnerId: batch.runnerId, dueAtMs: item.dueAtMs }),
         historyLength: config.collector.historyPerSeries,
         countable,
+        ...(sloState && slo ? { slo: { thresholdMs: slo.thresholdMs, state: sloState } } : {}),
       };
       // What the store would refuse (a name outside [a-z0-9-], a time before 1970) is refused here,
       // for this item alone: one bad item must not sink the batch.
@@ -141,15 +180,28 @@ export class ResultsConsumer {
         continue;
       }
       inputs.push(input);
+      attempts.push({
+        record: r,
+        region: batch.region,
+        runnerId: batch.runnerId,
+        dueAtMs: item.dueAtMs,
+        countable,
+        ...(item.requestId ? { requestId: item.requestId } : {}),
+        ...(sloState ? { slo: sloState } : {}),
+      });
       if (!item.requestId && countable)
         failing.push({ target: r.target.name, kind: `${r.kind}/${r.target.family}`, failing: !answered });
     }
     const results = await ingestBatch(this.options.redis, config.prefix, inputs, now());
     let ingested = 0;
     let duplicates = 0;
+    const fresh: IngestedAttempt[] = [];
     results.forEach((result, i) => {
-      if (result === 'new') ingested++;
-      else if (result === 'duplicate') duplicates++;
+      if (result === 'new') {
+        ingested++;
+        const attempt = attempts[i];
+        if (attempt) fresh.push(attempt);
+      } else if (result === 'duplicate') duplicates++;
       else {
         rejected++;
         this.reject('future', { job: job.id, result: inputs[i]?.id });
@@ -159,7 +211,51 @@ export class ResultsConsumer {
     this.stats.batches++;
     this.stats.ingested += ingested;
     this.stats.duplicates += duplicates;
+    if (fresh.length > 0 && this.options.observe) {
+      try {
+        this.options.observe(fresh);
+      } catch (error) {
+        // Metrics and traces must never cost a batch that is already stored.
+        this.options.logger.error({ err: (error as Error).message }, 'attempt observer failed');
+      }
+    }
     return { ingested, duplicates, rejected };
+  }
+
+  /**
+   * Whether the batch's runner passes its own self-check (its control probe): the newest control
+   * result in the batch, else the one in its heartbeat (read at most every few seconds). A runner
+   * with no control target, or none reported yet, counts as passing.
+   */
+  private async runnerSelfCheck(
+    batch: { runnerId: string; items: readonly { role: string; record: unknown }[] },
+    nowMs: number,
+  ): Promise<boolean> {
+    let newest: { ok: boolean; atMs: number } | undefined;
+    for (const item of batch.items) {
+      if (item.role !== 'control') continue;
+      const parsed = attemptRecordSchema.safeParse(item.record);
+      if (!parsed.success) continue;
+      const atMs = Date.parse(parsed.data.startedAt);
+      if (!newest || atMs > newest.atMs) newest = { ok: isAnswered(parsed.data.outcome), atMs };
+    }
+    const known = this.runnerHealth.get(batch.runnerId);
+    if (newest && (!known || newest.atMs >= known.atMs)) {
+      this.runnerHealth.set(batch.runnerId, { ...newest, readMs: nowMs });
+      return newest.ok;
+    }
+    if (known && nowMs - known.readMs < RUNNER_HEALTH_TTL_MS) return known.ok;
+    const raw = await this.options.redis.hget(runnersKey(this.options.config().prefix), batch.runnerId);
+    let control: { ok: boolean; atMs: number } | null = null;
+    try {
+      const beat = runnerHeartbeatSchema.safeParse(raw === null ? null : JSON.parse(raw));
+      control = beat.success ? beat.data.control : null;
+    } catch {
+      control = null;
+    }
+    const health = control && (!known || control.atMs >= known.atMs) ? control : (known ?? { ok: true, atMs: 0 });
+    this.runnerHealth.set(batch.runnerId, { ok: health.ok, atMs: health.atMs, readMs: nowMs });
+    return health.ok;
   }
 
   private reject(reason: RejectReason, details: Record<string, unknown>, count = 1): void {
