@@ -1,4 +1,5 @@
 import { startCollector } from '@synack/collector/main';
+import { telemetryFromEnv } from '@synack/collector/telemetry/telemetry-from-env';
 import { loadConfig } from '@synack/shared/config/load-config';
 import { createLogger } from '@synack/shared/logger';
 import { Command } from 'commander';
@@ -19,7 +20,8 @@ export function collectorCommand(): Command {
       const connection = connectRedis(config.redisUrl, 'synack-collector-bullmq', true);
       const redis = connectRedis(config.redisUrl, 'synack-collector', false);
       for (const client of [connection, redis]) client.on('error', () => {});
-      const collector = await startCollector({ config, connection, redis, listen, logger });
+      const telemetry = telemetryFromEnv();
+      const collector = await startCollector({ config, connection, redis, listen, logger, telemetry });
       process.stdout.write(`collector API on ${collector.url}\n`);
       process.exitCode = await runUntilSignalled(
         logger,

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { startCollector } from '@synack/collector/main';
+import { telemetryFromEnv } from '@synack/collector/telemetry/telemetry-from-env';
 import { SchedulerService } from '@synack/scheduler/scheduler-service';
 import { loadConfig } from '@synack/shared/config/load-config';
 import { createLogger } from '@synack/shared/logger';
@@ -67,6 +68,7 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
     ...pair('synack-collector'),
     listen,
     logger: logger.child({ service: 'collector' }),
+    telemetry: telemetryFromEnv(),
   });
   const scheduler = new SchedulerService({
     config,

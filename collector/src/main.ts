@@ -1,19 +1,46 @@
 import { type ServerType, serve } from '@hono/node-server';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { onDemandQueueName } from '@synack/shared/wire/queue-names';
+import { liveRunners, RUNNER_TTL_MS, runnerHeartbeatSchema, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { agentIntake } from './agents/agent-intake.ts';
 import { createApp } from './api/create-app.ts';
 import { redisReads } from './api/redis-reads.ts';
+import { mountSloRoutes } from './api/slo-routes.ts';
+import { mountDashboard } from './dashboard/mount-dashboard.ts';
 import { DiagnosisService } from './diagnosis/diagnosis-service.ts';
 import { PathTracer } from './diagnosis/path-tracer.ts';
 import { ResultsConsumer } from './ingest/results-consumer.ts';
+import { sendAlert } from './slo/alert-sender.ts';
+import { SloService } from './slo/slo-service.ts';
+import { readSeries } from './store/read-series.ts';
+import { AttemptTracer } from './telemetry/attempt-tracer.ts';
+import { CollectorMetrics } from './telemetry/collector-metrics.ts';
+import { summarizeDiagnosis } from './telemetry/summarize-diagnosis.ts';
+
+/** Where traces and OTLP metrics go, and how many successes are traced. */
+export type TelemetryOptions = {
+  /** OTLP/HTTP base (OTEL_EXPORTER_OTLP_ENDPOINT); `/v1/traces` and `/v1/metrics` are added. None: no export. */
+  otlpEndpoint?: string;
+  /** Share of successful scheduled attempts traced, 0..1. Default 0.01. */
+  successSampleRatio?: number;
+  /** How long a failed attempt's span waits for its diagnosis. Default 15 s. */
+  diagnosisWaitMs?: number;
+  /** How often SLOs are recomputed and their alerts evaluated. Default 30 s. */
+  sloRefreshMs?: number;
+};
 
 export type CollectorHandle = {
   consumer: ResultsConsumer;
   diagnosis: DiagnosisService;
+  slo: SloService;
+  metrics: CollectorMetrics;
+  tracer: AttemptTracer | undefined;
   /** The address the API listens on (port resolved when 0 was asked). */
   url: string;
   setConfig(config: SynackConfig): void;
@@ -30,13 +57,78 @@ export async function startCollector(options: {
   redis: Redis | Cluster;
   listen: { hostname: string; port: number };
   logger: Logger;
+  telemetry?: TelemetryOptions;
 }): Promise<CollectorHandle> {
   let config = options.config;
+  const telemetry = options.telemetry ?? {};
+  const otlp = telemetry.otlpEndpoint?.replace(/\/+$/, '');
+  const slo = new SloService({
+    config: () => config,
+    redis: options.redis,
+    logger: options.logger,
+    notify: (transition) => sendAlert(config.alerts, transition, options.logger),
+    ...(telemetry.sloRefreshMs ? { refreshMs: telemetry.sloRefreshMs } : {}),
+  });
+  // Read on scrapes: the diagnoses are a small hash; the runners' heartbeats one more.
+  let diagnosisStore: DiagnosisService['store'] | undefined;
+  const metrics = new CollectorMetrics({
+    config: () => config,
+    ...(otlp ? { otlpMetricsUrl: `${otlp}/v1/metrics` } : {}),
+    sources: {
+      runners: async () => {
+        const raw = await options.redis.hgetall(runnersKey(config.prefix));
+        const live = new Set(liveRunners(raw, Date.now()).map((r) => r.id));
+        return Object.values(raw).flatMap((text) => {
+          const beat = runnerHeartbeatSchema.safeParse(safeJson(text));
+          // Runners gone for more than a few heartbeats drop out rather than linger as 0 forever.
+          if (!beat.success || Date.now() - beat.data.seenAtMs > 4 * RUNNER_TTL_MS) return [];
+          return [{ heartbeat: beat.data, live: live.has(beat.data.id) }];
+        });
+      },
+      diagnoses: async () => (diagnosisStore ? (await diagnosisStore.all()).filter((d) => d.status === 'open') : []),
+      slos: () => slo.cached,
+    },
+  });
+  let traceProvider: TracerProvider | undefined;
+  let tracer: AttemptTracer | undefined;
+  if (otlp) {
+    traceProvider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'synack-collector' }),
+      spanProcessors: [
+        // Bounded: past 8,192 queued spans new ones are dropped and counted
+        // (otel_sdk_processor_span_processed_total{error_type="queue_full"}), never buffered without end.
+        new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: `${otlp}/v1/traces` }),
+          maxQueueSize: 8192,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 1000,
+          selfObsMeterProvider: metrics.meterProvider,
+        }),
+      ],
+    });
+    tracer = new AttemptTracer({
+      provider: traceProvider,
+      successSampleRatio: telemetry.successSampleRatio ?? 0.01,
+      ...(telemetry.diagnosisWaitMs ? { diagnosisWaitMs: telemetry.diagnosisWaitMs } : {}),
+      diagnosisOf: async (target) => {
+        const current = diagnosisStore ? await diagnosisStore.current(target) : null;
+        return current?.status === 'open'
+          ? { verdict: current.verdict, summary: summarizeDiagnosis(current), updatedAtMs: current.updatedAtMs }
+          : null;
+      },
+      timeoutOf: (target) => config.targets.find((t) => t.name === target)?.timeoutMs ?? 3000,
+      onError: (error) => options.logger.warn({ err: error.message }, 'attempt span failed'),
+    });
+  }
   const consumer = new ResultsConsumer({
     config: () => config,
     connection: options.connection,
     redis: options.redis,
     logger: options.logger,
+    observe: (attempts) => {
+      metrics.observe(attempts);
+      tracer?.observe(attempts);
+    },
   });
   // On-demand queues to the regions' runners, for traceroutes; made when first needed.
   const queues = new Map<string, Queue>();
@@ -48,7 +140,7 @@ export async function startCollector(options: {
     }
     return queue;
   };
-  const tracer = new PathTracer({
+  const pathTracer = new PathTracer({
     redis: options.redis,
     prefix: () => config.prefix,
     queueFor,
@@ -58,8 +150,9 @@ export async function startCollector(options: {
     config: () => config,
     redis: options.redis,
     logger: options.logger,
-    tracer,
+    tracer: pathTracer,
   });
+  diagnosisStore = diagnosis.store;
   const app = createApp(
     redisReads({
       redis: options.redis,
@@ -71,6 +164,28 @@ export async function startCollector(options: {
     options.logger,
     agentIntake({ config: () => config, redis: options.redis, snapshots: diagnosis.snapshots }),
   );
+  mountSloRoutes(app, {
+    reports: (query) => slo.reports(query),
+    specs: () =>
+      config.targets.flatMap((t) =>
+        t.slo
+          ? [
+              {
+                target: t.name,
+                group: t.group,
+                objective: t.slo.objective,
+                windowMs: t.slo.windowMs,
+                thresholdMs: t.slo.thresholdMs,
+                alerts: t.slo.burnAlerts,
+              },
+            ]
+          : [],
+      ),
+    prometheusText: () => metrics.prometheusText(),
+  });
+  mountDashboard(app, {
+    series: (target, windowMs) => readSeries(options.redis, config.prefix, target, windowMs, Date.now()),
+  });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.listen.hostname, port: options.listen.port }, (info) =>
       resolve({ server: s, port: info.port }),
@@ -80,21 +195,42 @@ export async function startCollector(options: {
   // Only once the API listens: a port in use must not leave a headless consumer running.
   consumer.start();
   diagnosis.start();
+  slo.start();
+  tracer?.start();
   const host = options.listen.hostname.includes(':') ? `[${options.listen.hostname}]` : options.listen.hostname;
   const url = `http://${host}:${port}`;
   options.logger.info({ url }, 'collector API listening');
   return {
     consumer,
     diagnosis,
+    slo,
+    metrics,
+    tracer,
     url,
     setConfig(next) {
       config = next;
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await diagnosis.stop();
       await consumer.stop();
+      await diagnosis.stop();
+      await slo.stop();
+      // Held spans go out now, then the queue is flushed; a backend that is down costs at most
+      // the exporter's timeout here, never a hang.
+      await tracer?.stop();
+      await traceProvider
+        ?.shutdown()
+        .catch((error: unknown) => options.logger.warn({ err: String(error) }, 'spans not exported at shutdown'));
+      await metrics.shutdown().catch(() => undefined);
       await Promise.all([...queues.values()].map((q) => q.close()));
     },
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -41,7 +41,8 @@ const attemptsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-class HttpError extends Error {
+/** An error the API answers with its status and `{ error: { code, message } }`. */
+export class HttpError extends Error {
   readonly status: 400 | 401 | 404 | 413;
   readonly code: string;
   constructor(status: 400 | 401 | 404 | 413, code: string, message: string) {

@@ -5,7 +5,7 @@ import { SLO_RINGS, type SloRing, sliBuckets } from './slo-ring.ts';
 const NOW = Date.UTC(2026, 10, 23, 12, 30, 0);
 
 function ring(spec: SloRing['spec'], units: Record<number, [number, number, number]>): SloRing {
-  const counts = Array.from({ length: spec.size }, () => [0, 0, 0] as const);
+  const counts: (readonly [number, number, number])[] = Array.from({ length: spec.size }, () => [0, 0, 0] as const);
   let head = 0;
   for (const [unit, c] of Object.entries(units)) {
     counts[Number(unit) % spec.size] = c;

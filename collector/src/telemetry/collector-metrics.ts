@@ -73,12 +73,12 @@ export class CollectorMetrics {
     this.attempts = meter.createCounter('synack.attempts', {
       description: 'Handshake attempts ingested, by target, region, probe kind and outcome',
     });
-    this.duration = meter.createHistogram('synack.handshake.duration', {
+    this.duration = meter.createHistogram('synack.handshake.duration.seconds', {
       description: 'Handshake time of answered attempts (SYN to SYN-ACK, or the whole connect())',
       unit: 's',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
-    this.lag = meter.createHistogram('synack.schedule.lag', {
+    this.lag = meter.createHistogram('synack.schedule.lag.seconds', {
       description: 'How late scheduled attempts started after they were due',
       unit: 's',
       advice: { explicitBucketBoundaries: LAG_BUCKETS_S },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { connectRedis, type RedisClient } from '@synack/cli/redis-connect';
-import { startCollector } from '@synack/collector/main';
+import { startCollector, type TelemetryOptions } from '@synack/collector/main';
 import { probeConnect } from '@synack/runners/connect/connect-prober';
 import { SourceResolver } from '@synack/runners/net/source-address';
 import { nextAttemptId } from '@synack/runners/probe/attempt-id';
@@ -92,7 +92,7 @@ export function scheduler(config: SynackConfig) {
   };
 }
 
-export async function collector(config: SynackConfig) {
+export async function collector(config: SynackConfig, telemetry?: TelemetryOptions) {
   const { connection, redis } = redisPair(config.redisUrl);
   const handle = await startCollector({
     config,
@@ -100,6 +100,7 @@ export async function collector(config: SynackConfig) {
     redis,
     listen: { hostname: '127.0.0.1', port: 0 },
     logger: silent,
+    ...(telemetry ? { telemetry } : {}),
   });
   return {
     handle,
@@ -122,6 +123,7 @@ export async function startPipeline(
   config: SynackConfig,
   runners: readonly (readonly [region: string, id: string])[],
   stops: (() => Promise<void>)[],
+  telemetry?: TelemetryOptions,
 ) {
   const s = scheduler(config);
   s.service.start();
@@ -131,7 +133,7 @@ export async function startPipeline(
     r.runner.start();
     stops.push(r.stop);
   }
-  const api = await collector(config);
+  const api = await collector(config, telemetry);
   stops.push(api.stop);
   return api;
 }

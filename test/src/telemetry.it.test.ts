@@ -1,0 +1,244 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sendAlert } from '@synack/collector/slo/alert-sender';
+import { SloService } from '@synack/collector/slo/slo-service';
+import { type IngestInput, ingestBatch } from '@synack/collector/store/ingest-script';
+import type { SloReport } from '@synack/shared/wire/slo-report';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.ts';
+import { closedPort, listener, silent, startPipeline, testConfig } from './support/pipeline.ts';
+import { redisForFile } from './support/redis-for-file.ts';
+import { waitForAsync } from './support/wait-for.ts';
+
+const fixture = redisForFile();
+
+/** A webhook that records what it is sent. */
+async function webhook(): Promise<{ url: string; bodies: Record<string, unknown>[]; close(): Promise<void> }> {
+  const bodies: Record<string, unknown>[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    let text = '';
+    req.on('data', (chunk) => {
+      text += chunk;
+    });
+    req.on('end', () => {
+      bodies.push(JSON.parse(text) as Record<string, unknown>);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    bodies,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+// One line of the Prometheus text format: a comment, or `name{labels} value`.
+const PROM_LINE =
+  /^(#.*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (NaN|\+Inf|-Inf))$/;
+
+describe('traces, metrics and SLOs from a running pipeline', () => {
+  let receiver: OtlpReceiver;
+  const stops: (() => Promise<void>)[] = [];
+  let api: Awaited<ReturnType<typeof startPipeline>>;
+  let hook: Awaited<ReturnType<typeof webhook>>;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    hook = await webhook();
+    const open = await listener();
+    stops.push(() => new Promise((resolve) => open.server.close(() => resolve())));
+    const closed = await closedPort();
+    const config = testConfig(
+      `regions: [a, b]
+allow: [{ cidr: 127.0.0.0/8, ports: "1-65535" }]
+defaults:
+  interval: 1s
+  timeout: 1s
+  probes: [connect]
+  slo:
+    objective: 99%
+    threshold: 500ms
+    burn_alerts: [{ severity: page, long: 5m, short: 1m, factor: 2 }]
+alerts: [{ kind: webhook, url: "${hook.url}" }]
+targets:
+  - { name: open, address: 127.0.0.1, port: ${open.port} }
+  - { name: closed, address: 127.0.0.1, port: ${closed} }
+`,
+      fixture.server.url,
+    );
+    api = await startPipeline(
+      config,
+      [
+        ['a', 'runner-a'],
+        ['b', 'runner-b'],
+      ],
+      stops,
+      { otlpEndpoint: receiver.url, successSampleRatio: 1, diagnosisWaitMs: 5000, sloRefreshMs: 500 },
+    );
+  });
+
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+    await receiver?.close();
+    await hook?.close();
+  });
+
+  it('exports each attempt as a span with the semantic-convention and synack attributes, failures with their diagnosis', async () => {
+    const [failed] = await receiver.waitForSpans(
+      (s) => s.attributes['server.address'] === 'closed' && s.attributes['synack.diagnosis.verdict'] !== undefined,
+      30_000,
+    );
+    expect(failed).toMatchObject({
+      name: 'tcp connect',
+      kind: 'client',
+      parentSpanId: '',
+      status: { code: 2 },
+      attributes: {
+        'server.port': expect.any(Number),
+        'network.peer.address': '127.0.0.1',
+        'network.local.address': '127.0.0.1',
+        'network.type': 'ipv4',
+        'network.transport': 'tcp',
+        'synthetic.type': 'test',
+        'synack.probe.kind': 'connect',
+        'synack.outcome': 'refused',
+        'error.type': 'connection_refused',
+      },
+      resource: { 'service.name': 'synack-collector' },
+    });
+    expect(['a', 'b']).toContain(failed?.attributes['synack.region']);
+    // The verdict the collector named for the target, with its evidence in brief.
+    const { current } = (await (await fetch(`${api.handle.url}/v1/diagnoses?target=closed`)).json()) as {
+      current: { verdict: string }[];
+    };
+    expect(failed?.attributes['synack.diagnosis.verdict']).toBe(current[0]?.verdict);
+    expect(String(failed?.attributes['synack.diagnosis.summary'])).toMatch(/^\w+ \(v4 from [ab,]+\): /);
+    expect(failed?.events.map((e) => e.name)).toContain('connect() called');
+    // The runner's own start time, not the collector's clock at export.
+    const start = Number((failed?.startTimeUnixNano ?? 0n) / 1_000_000n);
+    expect(Date.now() - start).toBeLessThan(60_000);
+    expect(failed?.endTimeUnixNano).toBeGreaterThan(failed?.startTimeUnixNano ?? 0n);
+    const [ok] = await receiver.waitForSpans((s) => s.attributes['server.address'] === 'open', 10_000);
+    expect(ok?.status.code).toBe(0);
+    expect(ok?.attributes['synack.rtt_us']).toEqual(expect.any(Number));
+    expect(ok?.events.map((e) => e.name)).toEqual(['connect() called', 'established']);
+  });
+
+  it('serves /metrics in clean Prometheus text with bounded labels', async () => {
+    await waitForAsync(
+      async () =>
+        (await (await fetch(`${api.handle.url}/metrics`)).text()).includes('synack_slo_error_budget_remaining'),
+      15_000,
+      'SLO gauges on /metrics',
+    );
+    const response = await fetch(`${api.handle.url}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    const lines = text.split('\n').filter(Boolean);
+    expect(lines.filter((l) => !PROM_LINE.test(l))).toEqual([]);
+    expect(text).toMatch(/synack_attempts_total\{[^}]*target="closed"[^}]*outcome="refused"[^}]*\} [1-9]/);
+    expect(text).toMatch(/synack_handshake_duration_seconds_bucket\{[^}]*target="open"/);
+    expect(text).toMatch(/synack_runner_up\{[^}]*region="a"[^}]*\} 1/);
+    expect(text).toMatch(/synack_schedule_lag_seconds_count\{region="b"\} [1-9]/);
+    expect(text).toMatch(/synack_slo_good_total\{[^}]*target="open"/);
+    expect(text).toMatch(/synack_slo_error_budget_remaining\{target="closed"\} -/);
+    expect(text).toMatch(/synack_slo_burn_rate\{target="closed",window="1m"\} (99\.99|100)/);
+    expect(text).toMatch(/synack_diagnosis\{[^}]*target="closed"[^}]*verdict="[a-z_]+"/);
+    // No attempt ids, addresses or source ports in any label.
+    expect(text).not.toMatch(/attempt_id|127\.0\.0\.1|source_port/);
+  });
+
+  it('reports SLOs over the API, and alerts once when the budget burns', async () => {
+    const body = (await (await fetch(`${api.handle.url}/v1/slo`)).json()) as { slos: SloReport[] };
+    const closed = body.slos.find((s) => s.target === 'closed');
+    expect(closed).toMatchObject({ objective: 0.99, thresholdMs: 500, overall: { good: 0 } });
+    expect(Object.keys(closed?.byRegion ?? {}).sort()).toEqual(['a', 'b']);
+    const open = (await (await fetch(`${api.handle.url}/v1/slo/open?window=1h`)).json()) as SloReport;
+    expect(open.windowMs).toBe(3_600_000);
+    expect(open.overall.ratio).toBe(1);
+    expect((await fetch(`${api.handle.url}/v1/slo/nope`)).status).toBe(404);
+    expect((await fetch(`${api.handle.url}/v1/slo?window=40d`)).status).toBe(400);
+    await waitForAsync(async () => hook.bodies.some((b) => b.target === 'closed'), 15_000, 'the webhook alert');
+    const firing = hook.bodies.filter((b) => b.target === 'closed' && b.status === 'firing');
+    expect(firing).toHaveLength(1);
+    expect(firing[0]).toMatchObject({ severity: 'page', factor: 2, objective: 0.99 });
+    expect(hook.bodies.some((b) => b.target === 'open')).toBe(false);
+    const rules = await (await fetch(`${api.handle.url}/v1/exports/prometheus-rules.yaml`)).text();
+    expect(rules).toContain('synack_slo_good_total{target="closed"}');
+    const openslo = await (await fetch(`${api.handle.url}/v1/exports/openslo.yaml`)).text();
+    expect(openslo).toContain('kind: SLO');
+  });
+});
+
+describe('SLO alerts (real Redis)', () => {
+  it('fire once, are not repeated while they fire, and send a resolve notice when the burn stops', async () => {
+    const hook = await webhook();
+    try {
+      const t0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+      let now = t0;
+      const config = testConfig(
+        `regions: [a]
+allow: [{ cidr: 192.0.2.0/24, ports: 443 }]
+alerts: [{ kind: webhook, url: "${hook.url}" }]
+targets:
+  - name: web
+    address: 192.0.2.1
+    port: 443
+    slo: { objective: 99%, threshold: 200ms, burn_alerts: [{ severity: page, long: 10m, short: 2m, factor: 10 }] }
+`,
+        fixture.server.url,
+      );
+      const attempt = (atMs: number, good: boolean, n: number): IngestInput => ({
+        id: `${atMs}-${n}`,
+        target: 'web',
+        region: 'a',
+        kind: 'connect',
+        startedAtMs: atMs,
+        success: good,
+        rttUs: good ? 1000 : null,
+        outcome: good ? 'established' : 'timeout',
+        recordJson: '{}',
+        slo: { thresholdMs: 200, state: good ? 'good' : 'bad' },
+      });
+      const service = (): SloService =>
+        new SloService({
+          config: () => config,
+          redis: fixture.redis,
+          logger: silent,
+          notify: (t) => sendAlert(config.alerts, t, silent),
+          now: () => now,
+        });
+      // Two collectors evaluate the same alert: one notice between them.
+      const [one, two] = [service(), service()];
+      await ingestBatch(
+        fixture.redis,
+        config.prefix,
+        Array.from({ length: 50 }, (_, i) => attempt(t0 - 1000 - i, i % 2 === 0, i)),
+        now,
+      );
+      const sent = [...(await one.refresh()), ...(await two.refresh())];
+      expect(sent.map((t) => t.status)).toEqual(['firing']);
+      expect(await one.refresh()).toEqual([]);
+      // Ten minutes of good attempts later: both windows are clean again.
+      now = t0 + 11 * 60_000;
+      await ingestBatch(
+        fixture.redis,
+        config.prefix,
+        Array.from({ length: 20 }, (_, i) => attempt(now - 1000 - i, true, 100 + i)),
+        now,
+      );
+      expect((await two.refresh()).map((t) => t.status)).toEqual(['resolved']);
+      expect(await one.refresh()).toEqual([]);
+      expect(hook.bodies.map((b) => b.status)).toEqual(['firing', 'resolved']);
+      expect(hook.bodies[0]).toMatchObject({
+        target: 'web',
+        severity: 'page',
+        longBurn: expect.closeTo(50, 6),
+        shortBurn: expect.closeTo(50, 6),
+      });
+    } finally {
+      await hook.close();
+    }
+  });
+});
