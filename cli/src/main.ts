@@ -16,6 +16,7 @@ const COMMANDS: Record<string, CommandFactory> = {
   runner: async (s) => (await import('./runner-command.ts')).runnerCommand(s),
   collector: async () => (await import('./collector-command.ts')).collectorCommand(),
   status: async (s) => (await import('./status-command.ts')).statusCommand(s),
+  slo: async (s) => (await import('./slo-command.ts')).sloCommand(s),
   diagnose: async (s) => (await import('./diagnose-command.ts')).diagnoseCommand(s),
   agent: async () => (await import('./agent-command.ts')).agentCommand(),
   lab: async (s) => (await import('./lab-command.ts')).labCommand(s),

@@ -17,6 +17,8 @@ export type OnDemandFlags = {
   timeoutMs: number;
   port?: number;
   families: ('v4' | 'v6')[];
+  /** Attempts per kind and address, each from its own source port; 1 by default. */
+  sourcePorts?: number;
   json?: boolean;
 };
 
@@ -35,7 +37,8 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
     );
   }
   const configured = config.targets.find((t) => t.name === spec);
-  const target = configured ? jobTargetOf(configured) : adHocTarget(spec, flags);
+  const base = configured ? jobTargetOf(configured) : adHocTarget(spec, flags);
+  const target = (flags.sourcePorts ?? 1) > 1 ? { ...base, sourcePorts: flags.sourcePorts } : base;
   const redis = connectRedis(config.redisUrl, 'synack-probe', false);
   redis.on('error', () => {});
   const queues = new Map<string, Queue>();

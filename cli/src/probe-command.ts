@@ -58,6 +58,8 @@ export function probeCommand(services: CliServices): Command {
             timeoutMs: durationOption('--timeout', flags.timeout),
             port: flags.port === undefined ? undefined : integerOption('--port', flags.port, 1, 65535),
             families: flags.ipv4 ? ['v4'] : flags.ipv6 ? ['v6'] : ['v4', 'v6'],
+            // A runner makes at most 64 at once for one request (the probe job's bound).
+            sourcePorts: integerOption('--source-ports', flags.sourcePorts, 1, 64),
             json: flags.json,
           },
           services,

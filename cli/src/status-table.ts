@@ -1,18 +1,7 @@
 import type { TargetStatus } from '@synack/collector/api/target-status';
 import { formatDurationUs } from '@synack/runners/report/format-duration';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
-
-function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+import { textTable as table } from './text-table.ts';
 
 const ago = (atMs: number | null, nowMs: number) =>
   atMs === null ? '-' : `${Math.max(0, Math.round((nowMs - atMs) / 1000))}s ago`;

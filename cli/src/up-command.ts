@@ -45,6 +45,8 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
       ? undefined
       : durationOption('--duration', flags.duration, { min: 1, max: 2 ** 31 - 1 });
   const config = await loadConfig(flags.config);
+  // Read before anything starts: a bad value stops here, with nothing to tear down.
+  const telemetry = telemetryFromEnv();
   const listen = parseListen('collector.listen', config.collector.listen);
   const logger = createLogger('up', flags.logLevel);
   let launched: LaunchedRedis | undefined;
@@ -68,7 +70,7 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
     ...pair('synack-collector'),
     listen,
     logger: logger.child({ service: 'collector' }),
-    telemetry: telemetryFromEnv(),
+    telemetry,
   });
   const scheduler = new SchedulerService({
     config,
@@ -89,7 +91,11 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
     return runner;
   });
   services.out(
-    `synack is up: ${config.targets.length} targets, regions ${config.regions.join(', ')}; collector API ${collector.url}`,
+    `synack is up: ${config.targets.length} targets, regions ${config.regions.join(', ')}; collector API ${collector.url}\n` +
+      `dashboard ${collector.url}/dashboard, metrics ${collector.url}/metrics, SLOs ${collector.url}/v1/slo` +
+      (telemetry.otlpEndpoint
+        ? `, traces to ${telemetry.otlpEndpoint}`
+        : ' (set OTEL_EXPORTER_OTLP_ENDPOINT for traces)'),
   );
 
   const live = process.stdout.isTTY;

@@ -33,7 +33,13 @@ export type TelemetryOptions = {
   diagnosisWaitMs?: number;
   /** How often SLOs are recomputed and their alerts evaluated. Default 30 s. */
   sloRefreshMs?: number;
+  /** How often metrics are pushed over OTLP. Default 30 s. */
+  otlpMetricsIntervalMs?: number;
 };
+
+// A backend that is down must not hold a stopping collector for a retry per queued batch.
+const SHUTDOWN_EXPORT_MS = 5000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export type CollectorHandle = {
   consumer: ResultsConsumer;
@@ -74,6 +80,7 @@ export async function startCollector(options: {
   const metrics = new CollectorMetrics({
     config: () => config,
     ...(otlp ? { otlpMetricsUrl: `${otlp}/v1/metrics` } : {}),
+    ...(telemetry.otlpMetricsIntervalMs ? { otlpIntervalMs: telemetry.otlpMetricsIntervalMs } : {}),
     sources: {
       runners: async () => {
         const raw = await options.redis.hgetall(runnersKey(config.prefix));
@@ -218,9 +225,14 @@ export async function startCollector(options: {
       // Held spans go out now, then the queue is flushed; a backend that is down costs at most
       // the exporter's timeout here, never a hang.
       await tracer?.stop();
-      await traceProvider
-        ?.shutdown()
-        .catch((error: unknown) => options.logger.warn({ err: String(error) }, 'spans not exported at shutdown'));
+      if (traceProvider) {
+        const shutdown = traceProvider.shutdown().then(
+          () => 'done',
+          (error: unknown) => String(error),
+        );
+        const bounded = await Promise.race([shutdown, sleep(SHUTDOWN_EXPORT_MS).then(() => 'timeout')]);
+        if (bounded !== 'done') options.logger.warn({ err: bounded }, 'spans not all exported at shutdown');
+      }
       await metrics.shutdown().catch(() => undefined);
       await Promise.all([...queues.values()].map((q) => q.close()));
     },

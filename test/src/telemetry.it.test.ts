@@ -1,13 +1,22 @@
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { sendAlert } from '@synack/collector/slo/alert-sender';
 import { SloService } from '@synack/collector/slo/slo-service';
 import { type IngestInput, ingestBatch } from '@synack/collector/store/ingest-script';
+import { probeOnDemand } from '@synack/scheduler/on-demand-probe';
+import type { SynackConfig, TargetConfig } from '@synack/shared/config/synack-config';
+import { jobTargetOf } from '@synack/shared/wire/probe-job';
+import { onDemandQueueName } from '@synack/shared/wire/queue-names';
 import type { SloReport } from '@synack/shared/wire/slo-report';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.ts';
 import { closedPort, listener, silent, startPipeline, testConfig } from './support/pipeline.ts';
 import { redisForFile } from './support/redis-for-file.ts';
+import { synackArgv } from './support/synack-cli.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const fixture = redisForFile();
@@ -42,6 +51,7 @@ describe('traces, metrics and SLOs from a running pipeline', () => {
   const stops: (() => Promise<void>)[] = [];
   let api: Awaited<ReturnType<typeof startPipeline>>;
   let hook: Awaited<ReturnType<typeof webhook>>;
+  let config: SynackConfig;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -49,7 +59,7 @@ describe('traces, metrics and SLOs from a running pipeline', () => {
     const open = await listener();
     stops.push(() => new Promise((resolve) => open.server.close(() => resolve())));
     const closed = await closedPort();
-    const config = testConfig(
+    config = testConfig(
       `regions: [a, b]
 allow: [{ cidr: 127.0.0.0/8, ports: "1-65535" }]
 defaults:
@@ -74,7 +84,13 @@ targets:
         ['b', 'runner-b'],
       ],
       stops,
-      { otlpEndpoint: receiver.url, successSampleRatio: 1, diagnosisWaitMs: 5000, sloRefreshMs: 500 },
+      {
+        otlpEndpoint: receiver.url,
+        successSampleRatio: 1,
+        diagnosisWaitMs: 5000,
+        sloRefreshMs: 500,
+        otlpMetricsIntervalMs: 500,
+      },
     );
   });
 
@@ -125,6 +141,42 @@ targets:
     expect(ok?.events.map((e) => e.name)).toEqual(['connect() called', 'established']);
   });
 
+  it('makes an on-demand probe across regions one trace, with a child span per source port', async () => {
+    const redis = new Redis(fixture.server.url);
+    const queues: Queue[] = [];
+    try {
+      const result = await probeOnDemand(
+        {
+          redis,
+          prefix: config.prefix,
+          queueFor: (region) => {
+            const queue = new Queue(onDemandQueueName(region), { connection: redis, prefix: config.prefix });
+            queues.push(queue);
+            return queue;
+          },
+        },
+        { target: { ...jobTargetOf(config.targets[0] as TargetConfig), sourcePorts: 3 }, regions: ['a', 'b'] },
+      );
+      expect(result.missing).toEqual([]);
+      const [root] = await receiver.waitForSpans(
+        (s) => s.name === 'synack probe' && s.attributes['synack.request.id'] === result.requestId,
+        15_000,
+      );
+      const trace = receiver.spans().filter((s) => s.traceId === root?.traceId);
+      const spreads = trace.filter((s) => s.name === 'tcp connect spread');
+      expect(spreads.map((s) => s.attributes['synack.region']).sort()).toEqual(['a', 'b']);
+      for (const spread of spreads) {
+        expect(spread.parentSpanId).toBe(root?.spanId);
+        const ports = trace.filter((s) => s.parentSpanId === spread.spanId);
+        expect(ports).toHaveLength(3);
+        expect(new Set(ports.map((p) => p.attributes['network.local.port'])).size).toBe(3);
+      }
+    } finally {
+      await Promise.all(queues.map((q) => q.close()));
+      redis.disconnect();
+    }
+  });
+
   it('serves /metrics in clean Prometheus text with bounded labels', async () => {
     await waitForAsync(
       async () =>
@@ -149,6 +201,16 @@ targets:
     expect(text).not.toMatch(/attempt_id|127\.0\.0\.1|source_port/);
   });
 
+  it('pushes the same metrics over OTLP', async () => {
+    const [attempts] = await receiver.waitForMetrics(
+      (m) => m.name === 'synack.attempts' && m.type === 'sum' && m.dataPoints.length > 0,
+      10_000,
+    );
+    expect(attempts?.resource['service.name']).toBe('synack-collector');
+    const [budget] = await receiver.waitForMetrics((m) => m.name === 'synack.slo.error_budget_remaining', 10_000);
+    expect(budget?.type).toBe('gauge');
+  });
+
   it('reports SLOs over the API, and alerts once when the budget burns', async () => {
     const body = (await (await fetch(`${api.handle.url}/v1/slo`)).json()) as { slos: SloReport[] };
     const closed = body.slos.find((s) => s.target === 'closed');
@@ -168,6 +230,85 @@ targets:
     expect(rules).toContain('synack_slo_good_total{target="closed"}');
     const openslo = await (await fetch(`${api.handle.url}/v1/exports/openslo.yaml`)).text();
     expect(openslo).toContain('kind: SLO');
+  });
+
+  it('serves the dashboard and its series from the same collector', async () => {
+    const page = await fetch(`${api.handle.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<script');
+    const series = (await (await fetch(`${api.handle.url}/v1/series?target=open&window=1h`)).json()) as {
+      series: { region: string; attempts: number[] }[];
+    };
+    expect(series.series.map((s) => s.region).sort()).toEqual(['a', 'b']);
+    expect(series.series.every((s) => s.attempts.some((n) => n > 0))).toBe(true);
+  });
+
+  it('prints the SLO report and exports from the command line', async () => {
+    const run = async (...args: string[]) => {
+      const [command, ...rest] = synackArgv(...args);
+      return (await promisify(execFile)(command as string, rest)).stdout;
+    };
+    const table = await run('slo', 'report', '--collector', api.handle.url, '--window', '1h');
+    expect(table.split('\n')[0]).toMatch(/^target\s+region\s+objective\s+window\s+within\s+SLI/);
+    expect(table).toMatch(/^closed\s+all\s+99%\s+1h\s+500 ms\s+0%/m);
+    expect(table).toMatch(/PAGE 5m\/1m/);
+    const json = JSON.parse(await run('slo', 'report', '--collector', api.handle.url, '--format', 'json')) as {
+      slos: SloReport[];
+    };
+    expect(json.slos.map((s) => s.target).sort()).toEqual(['closed', 'open']);
+    expect(await run('slo', 'report', '--collector', api.handle.url, '--format', 'markdown')).toMatch(/^\| target \|/);
+    expect(await run('slo', 'export', '--collector', api.handle.url, '--format', 'prometheus')).toContain('groups:');
+    const [node, ...badArgs] = synackArgv('slo', 'report', '--collector', api.handle.url, '--window', '90d');
+    const bad = await promisify(execFile)(node as string, badArgs)
+      .then(() => null)
+      .catch((error: { code?: number; stderr?: string }) => error);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('window: expected a duration') });
+  });
+});
+
+describe('with the trace backend down', () => {
+  it('keeps ingesting, counts the spans it could not export, and recovers when the backend is back', async () => {
+    const receiver = await startOtlpReceiver();
+    const stops: (() => Promise<void>)[] = [];
+    try {
+      receiver.setDown(true);
+      const closed = await closedPort();
+      const config = testConfig(
+        `regions: [a]
+allow: [{ cidr: 127.0.0.0/8, ports: "1-65535" }]
+defaults: { interval: 1s, timeout: 1s, probes: [connect] }
+targets:
+  - { name: closed, address: 127.0.0.1, port: ${closed} }
+`,
+        fixture.server.url,
+      );
+      const api = await startPipeline(config, [['a', 'runner-a']], stops, {
+        otlpEndpoint: receiver.url,
+        diagnosisWaitMs: 500,
+      });
+      const metric = /otel_sdk_processor_span_processed_total\{[^}]*error_type="[^"]+"[^}]*\} ([0-9]+)/;
+      await waitForAsync(
+        async () => metric.test(await (await fetch(`${api.handle.url}/metrics`)).text()),
+        30_000,
+        'failed span exports counted',
+      );
+      expect(receiver.spans()).toHaveLength(0);
+      expect(receiver.refused).toBeGreaterThan(0);
+      const ingested = (await (await fetch(`${api.handle.url}/healthz`)).json()) as { ingested: number };
+      expect(ingested.ingested).toBeGreaterThan(0);
+      receiver.setDown(false);
+      await receiver.waitForSpans((s) => s.attributes['server.address'] === 'closed', 30_000);
+      // Stopping with spans still queued is bounded, whatever the backend does.
+      receiver.setDown(true);
+      const started = Date.now();
+      for (const stop of stops.reverse()) await stop();
+      stops.length = 0;
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+      await receiver.close();
+    }
   });
 });
 

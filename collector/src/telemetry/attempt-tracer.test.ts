@@ -148,6 +148,31 @@ describe('AttemptTracer', () => {
     expect(parent?.startTime).toEqual([START / 1000, 0]);
   });
 
+  it('puts each source port of a --source-ports spread in a child span of its own', async () => {
+    const { exporter, tracer, advance } = setup({ value: null }, { ratio: 0 });
+    tracer.observe(
+      ['1', '2', '3'].map((n) =>
+        attempt({
+          id: `c${n}000000-0000-8000-8000-000000000000`,
+          outcome: n === '2' ? 'timeout' : 'synack',
+          region: 'a',
+          requestId: 'req-2',
+        }),
+      ),
+    );
+    advance(2000);
+    await tracer.poll();
+    const spans = exporter.getFinishedSpans();
+    const parent = spans.find((s) => s.name === 'synack probe');
+    const spread = spans.find((s) => s.name === 'tcp syn spread');
+    const ports = spans.filter((s) => s.name === 'tcp syn');
+    expect(spread?.parentSpanContext?.spanId).toBe(parent?.spanContext().spanId);
+    expect(ports).toHaveLength(3);
+    for (const port of ports) expect(port.parentSpanContext?.spanId).toBe(spread?.spanContext().spanId);
+    expect(spread?.attributes).toMatchObject({ 'synack.source_ports': 3, 'synack.attempts.failed': 1 });
+    expect(spread?.status).toEqual({ code: SpanStatusCode.ERROR, message: '1 of 3 source ports failed' });
+  });
+
   it('sends everything still held when stopped', async () => {
     const { exporter, tracer } = setup({ value: null });
     tracer.observe([attempt({ id: '40000000-0000-8000-8000-000000000005', outcome: 'timeout' })]);

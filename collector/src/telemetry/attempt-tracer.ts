@@ -215,8 +215,49 @@ export class AttemptTracer {
         },
         context.active(),
       );
+      // Several attempts of one region, kind and address are a `--source-ports` spread: a span
+      // over them, with a child per source port.
+      const groups = new Map<string, typeof children>();
       for (const child of children) {
-        this.record(child.span, parent);
+        const r = child.attempt.record;
+        const key = `${child.attempt.region}|${r.kind}|${r.target.address}`;
+        groups.set(key, [...(groups.get(key) ?? []), child]);
+      }
+      for (const group of groups.values()) {
+        const [head] = group;
+        if (!head) continue;
+        if (group.length === 1) {
+          this.record(head.span, parent);
+          this.stats.spans++;
+          continue;
+        }
+        const groupFailed = group.filter((c) => c.span.status.code === 'error');
+        const spread = this.tracer.startSpan(
+          `${head.span.name} spread`,
+          {
+            kind: SpanKind.INTERNAL,
+            startTime: Math.min(...group.map((c) => c.span.startTimeMs)),
+            attributes: {
+              'server.address': String(head.span.attributes['server.address']),
+              'network.peer.address': head.attempt.record.target.address,
+              'synack.region': head.attempt.region,
+              'synack.probe.kind': head.attempt.record.kind,
+              'synack.source_ports': group.length,
+              'synack.attempts.failed': groupFailed.length,
+            },
+          },
+          trace.setSpan(context.active(), parent),
+        );
+        for (const child of group) {
+          this.record(child.span, spread);
+          this.stats.spans++;
+        }
+        if (groupFailed.length > 0)
+          spread.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: `${groupFailed.length} of ${group.length} source ports failed`,
+          });
+        spread.end(Math.max(...group.map((c) => c.span.endTimeMs)));
         this.stats.spans++;
       }
       if (failed.length > 0)

@@ -76,6 +76,22 @@ describe('runProbeJob', () => {
     expect(items.find((i) => i.record.target.name === 'a')?.dueAtMs).toBe(T0 + 5);
   });
 
+  it('makes one attempt per source-port slot when asked, each with a result id of its own', async () => {
+    const { deps, probed } = setup();
+    const items: ResultItem[] = [];
+    const target = { ...job().targets[1], sourcePorts: 3 } as ProbeJob['targets'][number];
+    await runProbeJob(job({ origin: 'on_demand', requestId: 'r1', targets: [target] }), 'od-1', T0, deps, (i) =>
+      items.push(i),
+    );
+    expect(probed).toHaveLength(3);
+    expect(items.map((i) => i.resultId).sort()).toEqual([
+      'eu-west|od-1|a|connect-sp1|10.0.0.1|80',
+      'eu-west|od-1|a|connect-sp2|10.0.0.1|80',
+      'eu-west|od-1|a|connect|10.0.0.1|80',
+    ]);
+    expect(items.every((i) => i.requestId === 'r1')).toBe(true);
+  });
+
   it('refuses an address outside the allow-list without probing it', async () => {
     const { deps, probed } = setup();
     const items: ResultItem[] = [];

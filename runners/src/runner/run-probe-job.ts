@@ -47,15 +47,19 @@ export async function runProbeJob(
   signal?: AbortSignal,
 ): Promise<number> {
   let emitted = 0;
-  const report = (targetDueAtMs: number, record: AttemptRecord, role: 'target' | 'trace' = 'target') => {
+  const report = (targetDueAtMs: number, record: AttemptRecord, role: 'target' | 'trace' = 'target', slot = 0) => {
     emitted++;
     const item: ResultItem = {
       resultId: resultId(
         deps.region,
         jobId,
         record.target.name,
-        // One SYN per hop: the hop keeps each trace record's key apart.
-        role === 'trace' ? `${record.kind}-ttl${record.sentTtl ?? 0}` : record.kind,
+        // One SYN per hop: the hop keeps each trace record's key apart; so does the source-port slot.
+        role === 'trace'
+          ? `${record.kind}-ttl${record.sentTtl ?? 0}`
+          : slot > 0
+            ? `${record.kind}-sp${slot}`
+            : record.kind,
         record.target.address,
         record.target.port,
       ),
@@ -101,9 +105,13 @@ export async function runProbeJob(
             continue;
           }
           for (const kind of target.probes) {
-            attempts.push(
-              attempt(kind, address, target.timeoutMs, deps).then((record) => report(targetDueAtMs, record)),
-            );
+            for (let slot = 0; slot < (target.sourcePorts ?? 1); slot++) {
+              attempts.push(
+                attempt(kind, address, target.timeoutMs, deps).then((record) =>
+                  report(targetDueAtMs, record, 'target', slot),
+                ),
+              );
+            }
           }
         }
       }

@@ -29,6 +29,11 @@ export const probeJobTargetSchema = z.object({
    * diagnosis points to the path; its records go to the requester only, never to the aggregates.
    */
   trace: z.object({ maxHops: z.number().int().min(1).max(64) }).optional(),
+  /**
+   * On-demand probes: attempts per probe kind and address at once, each from its own source port,
+   * so that paths spread by ECMP hashing show apart (`synack probe --regions … --source-ports N`).
+   */
+  sourcePorts: z.number().int().min(1).max(64).optional(),
 });
 export type ProbeJobTarget = z.infer<typeof probeJobTargetSchema>;
 
