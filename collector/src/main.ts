@@ -21,6 +21,7 @@ import { SloService } from './slo/slo-service.ts';
 import { readSeries } from './store/read-series.ts';
 import { AttemptTracer } from './telemetry/attempt-tracer.ts';
 import { CollectorMetrics } from './telemetry/collector-metrics.ts';
+import { DerivedIdGenerator } from './telemetry/request-ids.ts';
 import { summarizeDiagnosis } from './telemetry/summarize-diagnosis.ts';
 
 /** Where traces and OTLP metrics go, and how many successes are traced. */
@@ -72,7 +73,11 @@ export async function startCollector(options: {
     config: () => config,
     redis: options.redis,
     logger: options.logger,
-    notify: (transition) => sendAlert(config.alerts, transition, options.logger),
+    // Delivered when at least one sink took it; with no sink configured there is nothing to retry.
+    notify: async (transition) => {
+      if (config.alerts.length === 0) return true;
+      return (await sendAlert(config.alerts, transition, options.logger)).sent > 0;
+    },
     ...(telemetry.sloRefreshMs ? { refreshMs: telemetry.sloRefreshMs } : {}),
   });
   // Read on scrapes: the diagnoses are a small hash; the runners' heartbeats one more.
@@ -99,8 +104,10 @@ export async function startCollector(options: {
   let traceProvider: TracerProvider | undefined;
   let tracer: AttemptTracer | undefined;
   if (otlp) {
+    const ids = new DerivedIdGenerator();
     traceProvider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'synack-collector' }),
+      idGenerator: ids,
       spanProcessors: [
         // Bounded: past 8,192 queued spans new ones are dropped and counted
         // (otel_sdk_processor_span_processed_total{error_type="queue_full"}), never buffered without end.
@@ -115,15 +122,27 @@ export async function startCollector(options: {
     });
     tracer = new AttemptTracer({
       provider: traceProvider,
+      ids,
       successSampleRatio: telemetry.successSampleRatio ?? 0.01,
       ...(telemetry.diagnosisWaitMs ? { diagnosisWaitMs: telemetry.diagnosisWaitMs } : {}),
       diagnosisOf: async (target) => {
         const current = diagnosisStore ? await diagnosisStore.current(target) : null;
         return current?.status === 'open'
-          ? { verdict: current.verdict, summary: summarizeDiagnosis(current), updatedAtMs: current.updatedAtMs }
+          ? {
+              verdict: current.verdict,
+              summary: summarizeDiagnosis(current),
+              updatedAtMs: current.updatedAtMs,
+              scope: current.scope,
+            }
           : null;
       },
-      timeoutOf: (target) => config.targets.find((t) => t.name === target)?.timeoutMs ?? 3000,
+      targetOf: (name) => {
+        const target = config.targets.find((t) => t.name === name);
+        return target ? { timeoutMs: target.timeoutMs, address: target.address } : { timeoutMs: 3000 };
+      },
+      // Of several collectors handling parts of one on-demand request, one sends its parent span.
+      claim: async (key) =>
+        (await options.redis.set(`${config.prefix}:span-claim:${key}`, '1', 'EX', 3600, 'NX')) === 'OK',
       onError: (error) => options.logger.warn({ err: error.message }, 'attempt span failed'),
     });
   }
@@ -172,7 +191,11 @@ export async function startCollector(options: {
     agentIntake({ config: () => config, redis: options.redis, snapshots: diagnosis.snapshots }),
   );
   mountSloRoutes(app, {
-    reports: (query) => slo.reports(query),
+    // The default report is the SLO service's latest when fresh; other windows are computed.
+    reports: (query) =>
+      query.target === undefined && query.windowMs === undefined
+        ? slo.current((telemetry.sloRefreshMs ?? 30_000) + 5000).then((r) => [...r])
+        : slo.reports(query),
     specs: () =>
       config.targets.flatMap((t) =>
         t.slo
@@ -233,7 +256,7 @@ export async function startCollector(options: {
         const bounded = await Promise.race([shutdown, sleep(SHUTDOWN_EXPORT_MS).then(() => 'timeout')]);
         if (bounded !== 'done') options.logger.warn({ err: bounded }, 'spans not all exported at shutdown');
       }
-      await metrics.shutdown().catch(() => undefined);
+      await Promise.race([metrics.shutdown().catch(() => undefined), sleep(SHUTDOWN_EXPORT_MS)]);
       await Promise.all([...queues.values()].map((q) => q.close()));
     },
   };

@@ -102,7 +102,7 @@ targets:
 
   it('exports each attempt as a span with the semantic-convention and synack attributes, failures with their diagnosis', async () => {
     const [failed] = await receiver.waitForSpans(
-      (s) => s.attributes['server.address'] === 'closed' && s.attributes['synack.diagnosis.verdict'] !== undefined,
+      (s) => s.attributes['synack.target'] === 'closed' && s.attributes['synack.diagnosis.verdict'] !== undefined,
       30_000,
     );
     expect(failed).toMatchObject({
@@ -111,6 +111,7 @@ targets:
       parentSpanId: '',
       status: { code: 2 },
       attributes: {
+        'server.address': '127.0.0.1',
         'server.port': expect.any(Number),
         'network.peer.address': '127.0.0.1',
         'network.local.address': '127.0.0.1',
@@ -135,7 +136,7 @@ targets:
     const start = Number((failed?.startTimeUnixNano ?? 0n) / 1_000_000n);
     expect(Date.now() - start).toBeLessThan(60_000);
     expect(failed?.endTimeUnixNano).toBeGreaterThan(failed?.startTimeUnixNano ?? 0n);
-    const [ok] = await receiver.waitForSpans((s) => s.attributes['server.address'] === 'open', 10_000);
+    const [ok] = await receiver.waitForSpans((s) => s.attributes['synack.target'] === 'open', 10_000);
     expect(ok?.status.code).toBe(0);
     expect(ok?.attributes['synack.rtt_us']).toEqual(expect.any(Number));
     expect(ok?.events.map((e) => e.name)).toEqual(['connect() called', 'established']);
@@ -298,7 +299,7 @@ targets:
       const ingested = (await (await fetch(`${api.handle.url}/healthz`)).json()) as { ingested: number };
       expect(ingested.ingested).toBeGreaterThan(0);
       receiver.setDown(false);
-      await receiver.waitForSpans((s) => s.attributes['server.address'] === 'closed', 30_000);
+      await receiver.waitForSpans((s) => s.attributes['synack.target'] === 'closed', 30_000);
       // Stopping with spans still queued is bounded, whatever the backend does.
       receiver.setDown(true);
       const started = Date.now();
@@ -347,7 +348,7 @@ targets:
           config: () => config,
           redis: fixture.redis,
           logger: silent,
-          notify: (t) => sendAlert(config.alerts, t, silent),
+          notify: async (t) => (await sendAlert(config.alerts, t, silent)).sent > 0,
           now: () => now,
         });
       // Two collectors evaluate the same alert: one notice between them.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
+import { handshakeUs } from '@synack/shared/handshake-time';
 import type { Logger } from '@synack/shared/logger';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { attemptRecordSchema } from '@synack/shared/wire/attempt-record-schema';
@@ -126,7 +127,17 @@ export class ResultsConsumer {
     const attempts: IngestedAttempt[] = [];
     const failing: { target: string; kind: string; failing: boolean }[] = [];
     let rejected = 0;
-    const runnerOk = await this.runnerSelfCheck(batch, now());
+    // For items that do not carry the runner's self-check (older runners): the batch's newest.
+    let batchOk: boolean | undefined;
+    const runnerOkAt = async (item: { selfCheck?: { ok: boolean; atMs: number } | undefined }, atMs: number) => {
+      const control = config.runner.control[batch.region] ?? config.runner.control['*'];
+      const maxAgeMs = control ? 3 * control.intervalMs : 0;
+      if (item.selfCheck && (maxAgeMs === 0 || atMs - item.selfCheck.atMs <= maxAgeMs)) return item.selfCheck.ok;
+      // A self-check older than three control intervals says nothing of this attempt.
+      if (item.selfCheck) return true;
+      batchOk ??= await this.runnerSelfCheck(batch, now());
+      return batchOk;
+    };
     const targets = new Map(config.targets.map((t) => [t.name, t]));
     for (const item of batch.items) {
       const record = attemptRecordSchema.safeParse(item.record);
@@ -145,6 +156,7 @@ export class ResultsConsumer {
       // On-demand probes answer a person's question; they are not the schedule's measurements.
       const countable = !item.requestId && !(r.outcome === 'local_error' && REFUSALS.has(r.error?.code ?? ''));
       const slo = targets.get(r.target.name)?.slo;
+      const runnerOk = countable && slo ? await runnerOkAt(item, Date.parse(r.startedAt)) : true;
       // A runner failing its own self-check says nothing about the target: left out of the SLO,
       // and counted as left out. Good: the handshake completed within the SLO's threshold.
       const sloState: SloState | undefined =
@@ -152,7 +164,7 @@ export class ResultsConsumer {
           ? undefined
           : !runnerOk
             ? 'excluded'
-            : answered && r.rttUs !== null && r.rttUs <= slo.thresholdMs * 1000
+            : (handshakeUs(r) ?? Number.POSITIVE_INFINITY) <= slo.thresholdMs * 1000
               ? 'good'
               : 'bad';
       const input: IngestInput = {
@@ -238,6 +250,10 @@ export class ResultsConsumer {
       if (!parsed.success) continue;
       const atMs = Date.parse(parsed.data.startedAt);
       if (!newest || atMs > newest.atMs) newest = { ok: isAnswered(parsed.data.outcome), atMs };
+    }
+    // Runner ids are per process: forget runners not heard from for ten minutes.
+    if (this.runnerHealth.size > 1000) {
+      for (const [id, health] of this.runnerHealth) if (nowMs - health.readMs > 600_000) this.runnerHealth.delete(id);
     }
     const known = this.runnerHealth.get(batch.runnerId);
     if (newest && (!known || newest.atMs >= known.atMs)) {

@@ -18,6 +18,7 @@ export async function sendAlert(
 ): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
+  // All sinks at once: one after another, a slow sink would hold the others' alerts.
   await Promise.all(
     sinks.map(async (sink, index) => {
       const url = sink.url ?? (sink.urlEnv ? env[sink.urlEnv] : undefined);

@@ -31,7 +31,12 @@ export async function readSloBuckets(
     const byRegion: Record<string, SliBucket[]> = {};
     for (const region of q.regions) {
       const [minuteReply, hourReply] = [replies[at++], replies[at++]];
-      if (minuteReply?.[0] || hourReply?.[0]) throw minuteReply?.[0] ?? hourReply?.[0];
+      const error = minuteReply?.[0] ?? hourReply?.[0];
+      if (error) {
+        // A key of another type (WRONGTYPE) spoils that region only.
+        unreadable.push(`${q.target}/${region}: ${error.message}`);
+        continue;
+      }
       try {
         const minute = decodeSloRing((minuteReply?.[1] as Buffer | null) ?? null, SLO_RINGS.minute);
         const hour = decodeSloRing((hourReply?.[1] as Buffer | null) ?? null, SLO_RINGS.hour);

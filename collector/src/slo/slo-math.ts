@@ -39,8 +39,10 @@ export const DEFAULT_BURN_ALERTS: readonly BurnAlert[] = [
 ];
 
 /**
- * The SLI over the `windowMs` before `nowMs`, from buckets of `bucketMs` (a bucket counts when it
- * starts inside the window; the current one holds what has arrived so far). Pure.
+ * The SLI over the `windowMs` before `nowMs`, from buckets of `bucketMs` (or each bucket's own
+ * `durationMs`). A bucket counts whole when it overlaps the window, so the window reads up to one
+ * bucket longer at its start, never shorter; the current bucket holds what has arrived so far.
+ * `coverage` is the share of the window the buckets span. Pure.
  */
 export function sliOver(buckets: readonly SliBucket[], bucketMs: number, windowMs: number, nowMs: number): SliResult {
   const from = nowMs - windowMs;
@@ -49,11 +51,12 @@ export function sliOver(buckets: readonly SliBucket[], bucketMs: number, windowM
   let excluded = 0;
   let covered = 0;
   for (const b of buckets) {
-    if (b.startMs < from || b.startMs > nowMs) continue;
+    const end = b.startMs + (b.durationMs ?? bucketMs);
+    if (end <= from || b.startMs > nowMs) continue;
     good += b.good;
     total += b.total;
     excluded += b.excluded;
-    covered += Math.min(b.durationMs ?? bucketMs, nowMs - b.startMs);
+    covered += Math.min(end, nowMs) - Math.max(b.startMs, from);
   }
   return { good, total, excluded, ratio: total === 0 ? null : good / total, coverage: Math.min(1, covered / windowMs) };
 }

@@ -23,8 +23,11 @@ export type SloServiceOptions = {
   config: () => SynackConfig;
   redis: Redis | Cluster;
   logger: Logger;
-  /** Called once per alert that starts or stops firing, on one collector only. */
-  notify?: (transition: AlertTransition) => Promise<unknown>;
+  /**
+   * Called once per alert that starts or stops firing, on one collector only. Resolving `false`
+   * (delivered nowhere) makes the next refresh try again.
+   */
+  notify?: (transition: AlertTransition) => Promise<boolean>;
   /** How often reports are recomputed and alerts evaluated. Default 30 s. */
   refreshMs?: number;
   now?: () => number;
@@ -38,6 +41,7 @@ export type SloServiceOptions = {
 export class SloService {
   private readonly options: SloServiceOptions;
   private latest: SloReport[] = [];
+  private latestAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -63,24 +67,46 @@ export class SloService {
     this.timer.unref();
   }
 
+  /** Stops refreshing; waits for a refresh under way (alerts being sent) for at most 5 s. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 
   /** Recomputes every report and sends the alert transitions. Returns the transitions sent. */
   async refresh(): Promise<AlertTransition[]> {
     const reports = await this.reports();
     this.latest = reports;
+    this.latestAtMs = (this.options.now ?? Date.now)();
     const transitions = await this.flipAlerts(reports);
-    for (const t of transitions) {
-      this.options.logger.info(
-        { target: t.report.target, key: alertKey(t.report.target, t.alert), status: t.status },
-        'SLO alert',
-      );
-      await this.options.notify?.(t);
-    }
-    return transitions;
+    const key = `${this.options.config().prefix}:slo-alerts`;
+    const delivered = await Promise.all(
+      transitions.map(async (t) => {
+        const id = alertKey(t.report.target, t.alert);
+        this.options.logger.info({ target: t.report.target, key: id, status: t.status }, 'SLO alert');
+        let ok = true;
+        try {
+          ok = (await this.options.notify?.(t)) !== false;
+        } catch (error) {
+          this.options.logger.error({ err: (error as Error).message, key: id }, 'SLO alert not sent');
+          ok = false;
+        }
+        // Not delivered anywhere: put the state back, so the next refresh tries again.
+        if (!ok) await this.options.redis.hset(key, id, t.status === 'firing' ? 'ok' : 'firing');
+        return ok ? t : undefined;
+      }),
+    );
+    return delivered.filter((t): t is AlertTransition => t !== undefined);
+  }
+
+  /**
+   * The reports of the last refresh when they are recent enough to stand for `GET /v1/slo` (so a
+   * dashboard polling every few seconds does not reread every ring); else freshly computed ones.
+   */
+  async current(maxAgeMs: number): Promise<readonly SloReport[]> {
+    const now = (this.options.now ?? Date.now)();
+    if (this.latestAtMs > 0 && now - this.latestAtMs <= maxAgeMs) return this.latest;
+    return this.reports();
   }
 
   /** Reports for every target with an SLO (or only `target`), over `windowMs` or each SLO's own window. */
@@ -118,9 +144,18 @@ export class SloService {
 
   private async flipAlerts(reports: readonly SloReport[]): Promise<AlertTransition[]> {
     const key = `${this.options.config().prefix}:slo-alerts`;
+    // No data over a window (runners down, every attempt excluded, a new threshold's empty rings)
+    // says nothing: an alert keeps its state rather than resolving.
     const candidates = reports.flatMap((report) =>
-      report.alerts.map((alert) => ({ report, alert, state: alert.firing ? 'firing' : 'ok' })),
+      report.alerts.flatMap((alert) =>
+        alert.firing
+          ? [{ report, alert, state: 'firing' }]
+          : alert.longBurn === null || alert.shortBurn === null
+            ? []
+            : [{ report, alert, state: 'ok' }],
+      ),
     );
+    await this.forgetUnconfigured(key, reports);
     if (candidates.length === 0) return [];
     const pipeline = this.options.redis.pipeline();
     for (const c of candidates) pipeline.eval(FLIP_LUA, 1, key, alertKey(c.report.target, c.alert), c.state);
@@ -128,5 +163,22 @@ export class SloService {
     return candidates
       .filter((_, i) => replies[i]?.[1] === 1)
       .map((c) => ({ report: c.report, alert: c.alert, status: c.state === 'firing' ? 'firing' : 'resolved' }));
+  }
+
+  /**
+   * Drops the stored state of alerts no longer configured (a target or its SLO removed, windows
+   * changed), so none stays "firing" for ever; each is logged. A collector still on the old
+   * config would write it back, which the next refresh here undoes.
+   */
+  private async forgetUnconfigured(key: string, reports: readonly SloReport[]): Promise<void> {
+    const configured = new Set(reports.flatMap((r) => r.alerts.map((a) => alertKey(r.target, a))));
+    const stored = await this.options.redis.hkeys(key);
+    const stale = stored.filter((field) => !configured.has(field));
+    if (stale.length === 0) return;
+    await this.options.redis.hdel(key, ...stale);
+    this.options.logger.info(
+      { alerts: stale.slice(0, 10), count: stale.length },
+      'SLO alerts no longer configured: forgotten',
+    );
   }
 }

@@ -78,8 +78,8 @@ describe('ingestCommandArgs', () => {
   it('names the SLO rings of the threshold, and passes the SLO state (empty without an SLO)', () => {
     const args = ingestCommandArgs('p', { ...input, slo: { thresholdMs: 250, state: 'excluded' } }, NOW_MS);
     expect(args.slice(6, 8)).toEqual(['p:slo:m:web-1:eu-west:250', 'p:slo:h:web-1:eu-west:250']);
-    expect(args.slice(-2)).toEqual(['excluded', 3]);
-    expect(ingestCommandArgs('p', input, NOW_MS).slice(-2)).toEqual(['', 3]);
+    expect(args.slice(-3)).toEqual(['excluded', 3, 32]);
+    expect(ingestCommandArgs('p', input, NOW_MS).slice(-3)).toEqual(['', 3, 32]);
   });
 });
 

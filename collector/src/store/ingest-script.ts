@@ -1,7 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { BUCKET_COUNTERS, epochHour, epochMinute, HOUR_RING, MINUTE_RING, RING_HEADER_BYTES } from './bucket-math.ts';
 import { rttBin } from './rtt-bins.ts';
-import { SLO_BUCKET_COUNTERS } from './slo-ring.ts';
+import { SLO_BUCKET_COUNTERS, SLO_COUNTER_BITS } from './slo-ring.ts';
 
 /** Records kept per (target, region) when the caller gives no `historyLength`. */
 export const DEFAULT_HISTORY_LENGTH = 50;
@@ -98,7 +98,7 @@ const KEY_COUNT = 8;
  * none), 7 outcome, 8 record JSON, 9 history length, 10 id TTL s, 11 region, 12 series member,
  * 13 kind, 14 max future ms, 15 header bytes, 16 counters per bucket, 17 minute ring size,
  * 18 hour ring size, 19 1 when counted in the aggregates (else history only), 20 SLO state (`good`,
- * `bad`, `excluded`, or empty for none), 21 counters per SLO bucket.
+ * `bad`, `excluded`, or empty for none), 21 counters per SLO bucket, 22 bits per SLO counter.
  */
 export const INGEST_LUA = `
 local startedAt = tonumber(ARGV[1])
@@ -109,9 +109,10 @@ local headerBytes = tonumber(ARGV[15])
 local success = ARGV[5] == '1'
 local bin = tonumber(ARGV[6])
 
--- Adds 1 to the counters at offsets (0-based, within the bucket) of the bucket for unit.
-local function bump(key, size, unit, counters, offsets)
-  local bucketBytes = counters * 2
+-- Adds 1 to the counters at offsets (0-based, within the bucket) of the bucket for unit; each
+-- counter is an unsigned integer of bits (16 or 32) bits.
+local function bump(key, size, unit, counters, offsets, bits)
+  local bucketBytes = counters * bits / 8
   local length = headerBytes + size * bucketBytes
   local head = 0
   if redis.call('STRLEN', key) ~= length then
@@ -139,10 +140,10 @@ local function bump(key, size, unit, counters, offsets)
   elseif unit <= head - size then
     return
   end
-  local slot = headerBytes / 2 + (unit % size) * counters
+  local slot = headerBytes * 8 / bits + (unit % size) * counters
   local ops = { 'SET', 'u32', 0, head, 'OVERFLOW', 'SAT' }
   for _, offset in ipairs(offsets) do
-    table.insert(ops, 'INCRBY'); table.insert(ops, 'u16'); table.insert(ops, '#' .. (slot + offset)); table.insert(ops, 1)
+    table.insert(ops, 'INCRBY'); table.insert(ops, 'u' .. bits); table.insert(ops, '#' .. (slot + offset)); table.insert(ops, 1)
   end
   redis.call('BITFIELD', key, unpack(ops))
 end
@@ -155,16 +156,16 @@ if counted then
     table.insert(offsets, 1)
     if bin >= 0 then table.insert(offsets, 2 + bin) end
   end
-  bump(KEYS[2], tonumber(ARGV[17]), tonumber(ARGV[3]), counters, offsets)
-  bump(KEYS[3], tonumber(ARGV[18]), tonumber(ARGV[4]), counters, offsets)
+  bump(KEYS[2], tonumber(ARGV[17]), tonumber(ARGV[3]), counters, offsets, 16)
+  bump(KEYS[3], tonumber(ARGV[18]), tonumber(ARGV[4]), counters, offsets, 16)
   -- The SLO rings at the target's threshold: counted, good (within it); excluded ones apart.
   local slo = ARGV[20]
   if slo ~= '' then
     local sloOffsets = { 0 }
     if slo == 'good' then sloOffsets = { 0, 1 } elseif slo == 'excluded' then sloOffsets = { 2 } end
     local sloCounters = tonumber(ARGV[21])
-    bump(KEYS[7], tonumber(ARGV[17]), tonumber(ARGV[3]), sloCounters, sloOffsets)
-    bump(KEYS[8], tonumber(ARGV[18]), tonumber(ARGV[4]), sloCounters, sloOffsets)
+    bump(KEYS[7], tonumber(ARGV[17]), tonumber(ARGV[3]), sloCounters, sloOffsets, tonumber(ARGV[22]))
+    bump(KEYS[8], tonumber(ARGV[18]), tonumber(ARGV[4]), sloCounters, sloOffsets, tonumber(ARGV[22]))
   end
 end
 
@@ -246,6 +247,7 @@ export function ingestCommandArgs(prefix: string, input: IngestInput, nowMs: num
     input.countable === false ? 0 : 1,
     input.slo?.state ?? '',
     SLO_BUCKET_COUNTERS,
+    SLO_COUNTER_BITS,
   ];
 }
 

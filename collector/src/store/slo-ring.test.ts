@@ -37,6 +37,23 @@ describe('sliBuckets', () => {
     expect(buckets.at(-1)).toEqual({ startMs: NOW, total: 5, good: 4, excluded: 1, durationMs: MINUTE_MS });
   });
 
+  it('keeps the part of the hour the minute ring no longer reaches, less the minutes it still has', () => {
+    // NOW 12:30: the minute ring reaches back to 09:31. The 09:00 hour held 10 (8 good); 4 of them
+    // (3 good) at 09:40 are still in the minute ring.
+    const nineAm = Math.floor(NOW / HOUR_MS) - 3;
+    const minute = ring(SLO_RINGS.minute, { [nineAm * 60 + 40]: [4, 3, 0], [NOW / MINUTE_MS]: [1, 1, 0] });
+    const hour = ring(SLO_RINGS.hour, { [nineAm]: [10, 8, 0], [nineAm + 3]: [1, 1, 0] });
+    const buckets = sliBuckets(minute, hour, NOW);
+    expect(buckets[0]).toEqual({
+      startMs: nineAm * HOUR_MS,
+      durationMs: 31 * MINUTE_MS,
+      total: 6,
+      good: 5,
+      excluded: 0,
+    });
+    expect(buckets.reduce((n, b) => n + b.total, 0)).toBe(11);
+  });
+
   it('starts at the oldest bucket with a count, and is empty for rings never written', () => {
     const empty = { spec: SLO_RINGS.minute, headUnit: 0, counts: [] };
     expect(sliBuckets(empty, { ...empty, spec: SLO_RINGS.hour }, NOW)).toEqual([]);

@@ -2,14 +2,17 @@ import type { SliBucket } from '../slo/slo-math.ts';
 import { epochUnit, HOUR_RING, MINUTE_RING, RING_HEADER_BYTES, type RingSpec } from './bucket-math.ts';
 
 /**
- * u16 counters per SLO bucket: attempts counted, good ones (completed within the threshold), and
+ * Counters per SLO bucket: attempts counted, good ones (completed within the threshold), and
  * attempts excluded (their runner was failing its self-check; not counted). The rings share the
- * header and slot layout of the aggregate rings (bucket-math.ts), with these three counters.
+ * header and slot layout of the aggregate rings (bucket-math.ts), with these three counters as
+ * u32: a (target, region) with many addresses and kinds makes more than 65,535 attempts an hour.
  */
 export const SLO_BUCKET_COUNTERS = 3;
-const BUCKET_BYTES = SLO_BUCKET_COUNTERS * 2;
+/** Bits per SLO counter (BITFIELD u32, saturating). */
+export const SLO_COUNTER_BITS = 32;
+const BUCKET_BYTES = SLO_BUCKET_COUNTERS * 4;
 
-/** A decoded SLO ring: its newest unit, and the counts of each unit in reach (`undefined`: never written). */
+/** A decoded SLO ring: its newest unit, and the counts of each slot (`[counted, good, excluded]`). */
 export type SloRing = { spec: RingSpec; headUnit: number; counts: (readonly [number, number, number])[] };
 
 /** Bytes in the Redis string of an SLO ring. */
@@ -28,24 +31,40 @@ export function decodeSloRing(bytes: Buffer | null, spec: RingSpec): SloRing {
     throw new RangeError(`SLO ring string is ${bytes.length} bytes, expected ${expected} for ${spec.size} buckets`);
   const counts = Array.from({ length: spec.size }, (_, index) => {
     const at = RING_HEADER_BYTES + index * BUCKET_BYTES;
-    return [bytes.readUInt16BE(at), bytes.readUInt16BE(at + 2), bytes.readUInt16BE(at + 4)] as const;
+    return [bytes.readUInt32BE(at), bytes.readUInt32BE(at + 4), bytes.readUInt32BE(at + 8)] as const;
   });
   return { spec, headUnit: bytes.readUInt32BE(0), counts };
 }
 
 /**
- * The SLI buckets of one (target, region), oldest first, for `slo-math.ts`: hour buckets up to the
- * first whole hour inside the minute ring's reach, minute buckets from there on, so none is
- * counted twice. The list starts at the oldest bucket with any count, so that a window longer
- * than the history shows as partly covered. Pure.
+ * The SLI buckets of one (target, region), oldest first, for `slo-math.ts`, at the finest grain
+ * stored: minute buckets over the minute ring's reach (3 hours), hour buckets before it, and for
+ * the hour the reach begins in, a partial bucket holding that hour's counts less the minutes of it
+ * already listed, so nothing is counted twice or left out. The list starts at the oldest bucket
+ * with any count, so that a window longer than the history shows as partly covered. Pure.
  */
 export function sliBuckets(minute: SloRing, hour: SloRing, nowMs: number): SliBucket[] {
-  const minuteReachMs = reachStartMs(minute, nowMs);
-  const splitMs = Math.ceil(minuteReachMs / HOUR_RING.unitMs) * HOUR_RING.unitMs;
-  const out = [
-    ...unitsOf(hour, reachStartMs(hour, nowMs), splitMs),
-    ...unitsOf(minute, splitMs, Number.POSITIVE_INFINITY),
-  ];
+  const reachMs = reachStartMs(minute, nowMs);
+  const hourMs = HOUR_RING.unitMs;
+  const splitHourMs = Math.floor(reachMs / hourMs) * hourMs;
+  const minutes = unitsOf(minute, reachMs, Number.POSITIVE_INFINITY);
+  const out = unitsOf(hour, reachStartMs(hour, nowMs), splitHourMs);
+  if (reachMs > splitHourMs) {
+    const whole = unitsOf(hour, splitHourMs, splitHourMs + hourMs)[0];
+    if (whole) {
+      const listed = minutes.filter((b) => b.startMs < splitHourMs + hourMs);
+      const less = (key: 'good' | 'total' | 'excluded') =>
+        Math.max(0, whole[key] - listed.reduce((n, b) => n + b[key], 0));
+      out.push({
+        startMs: splitHourMs,
+        durationMs: reachMs - splitHourMs,
+        good: Math.min(less('good'), less('total')),
+        total: less('total'),
+        excluded: less('excluded'),
+      });
+    }
+  }
+  out.push(...minutes);
   const first = out.findIndex((b) => b.total + b.excluded > 0);
   return first === -1 ? [] : out.slice(first);
 }

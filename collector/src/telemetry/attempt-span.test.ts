@@ -5,13 +5,13 @@ import { attemptSpan } from './attempt-span.ts';
 const base = {
   v: 1 as const,
   id: '0190-a',
-  target: { name: 'web.example', address: '2001:db8:5::10', port: 443, family: 'v6' as const },
+  target: { name: 'web', address: '2001:db8:5::10', port: 443, family: 'v6' as const },
   source: { address: '2001:db8:a::2', port: 40_123 },
   startedAt: '2026-11-23T12:00:00.000Z',
   retransmits: 0,
 };
 const T0 = Date.parse(base.startedAt);
-const context = { region: 'eu-west', runnerId: 'runner-1', timeoutMs: 3000 };
+const context = { region: 'eu-west', runnerId: 'runner-1', timeoutMs: 3000, serverAddress: 'web.example' };
 
 describe('attemptSpan', () => {
   it('turns an answered SYN into an OK span with the runner’s own times and the conventions', () => {
@@ -31,7 +31,9 @@ describe('attemptSpan', () => {
       endTimeMs: T0 + 1.62,
       status: { code: 'ok' },
       attributes: {
+        // The host as configured; the configured name goes under synack.target.
         'server.address': 'web.example',
+        'synack.target': 'web',
         'server.port': 443,
         'network.peer.address': '2001:db8:5::10',
         'network.local.address': '2001:db8:a::2',

@@ -26,6 +26,8 @@ export type AttemptContext = {
   runnerId: string;
   /** The attempt's timeout: a silent attempt ends there. */
   timeoutMs: number;
+  /** The server as configured (a host name or an address); default the probed address. */
+  serverAddress?: string;
   diagnosis?: { verdict: string; summary: string };
 };
 
@@ -63,13 +65,14 @@ export function attemptSpan(record: AttemptRecord, context: AttemptContext): Att
   const answered = isAnswered(record.outcome);
   const endTimeMs = record.answerUs !== null ? at(record.answerUs) : startTimeMs + context.timeoutMs;
   const attributes: Record<string, AttributeValue> = {
-    'server.address': record.target.name,
+    'server.address': context.serverAddress ?? record.target.address,
     'server.port': record.target.port,
     'network.peer.address': record.target.address,
     'network.peer.port': record.target.port,
     'network.type': record.target.family === 'v6' ? 'ipv6' : 'ipv4',
     'network.transport': 'tcp',
     'synthetic.type': 'test',
+    'synack.target': record.target.name,
     'synack.region': context.region,
     'synack.runner.id': context.runnerId,
     'synack.probe.kind': record.kind,

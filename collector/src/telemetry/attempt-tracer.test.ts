@@ -4,6 +4,7 @@ import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { describe, expect, it } from 'vitest';
 import type { IngestedAttempt } from '../ingest/results-consumer.ts';
 import { AttemptTracer, type SpanDiagnosis } from './attempt-tracer.ts';
+import { DerivedIdGenerator, requestSpanIds } from './request-ids.ts';
 
 const START = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -39,15 +40,20 @@ function attempt(over: {
   };
 }
 
-function setup(diagnosis: { value: SpanDiagnosis | null }, over: { ratio?: number; maxPending?: number } = {}) {
+function setup(
+  diagnosis: { value: SpanDiagnosis | null },
+  over: { ratio?: number; maxPending?: number; diagnosisOf?: () => Promise<SpanDiagnosis | null> } = {},
+) {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const ids = new DerivedIdGenerator();
+  const provider = new TracerProvider({ idGenerator: ids, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   let now = START + 5000;
   const tracer = new AttemptTracer({
     provider,
+    ids,
     successSampleRatio: over.ratio ?? 0.5,
-    diagnosisOf: async () => diagnosis.value,
-    timeoutOf: () => 3000,
+    diagnosisOf: over.diagnosisOf ?? (async () => diagnosis.value),
+    targetOf: () => ({ timeoutMs: 3000, address: 'web.example' }),
     diagnosisWaitMs: 10_000,
     maxPending: over.maxPending ?? 100,
     now: () => now,
@@ -77,7 +83,16 @@ describe('AttemptTracer', () => {
     await tracer.poll();
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     expect(tracer.pendingSpans).toBe(1);
-    diagnosis.value = { verdict: 'no_route_to_client', summary: 'ListenDrops +3; no route', updatedAtMs: START + 4000 };
+    // A diagnosis of another region does not speak for this attempt.
+    diagnosis.value = {
+      verdict: 'no_route_to_client',
+      summary: 'ListenDrops +3; no route',
+      updatedAtMs: START + 4000,
+      scope: { regions: ['us-east'], families: ['v4'] },
+    };
+    await tracer.poll();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    diagnosis.value = { ...diagnosis.value, scope: { regions: ['eu-west', 'us-east'], families: ['v4'] } };
     advance(1000);
     await tracer.poll();
     const [span] = exporter.getFinishedSpans();
@@ -95,7 +110,14 @@ describe('AttemptTracer', () => {
   });
 
   it('lets a failure go without a diagnosis after the wait, and an old diagnosis does not count', async () => {
-    const diagnosis = { value: { verdict: 'host_down', summary: 'old', updatedAtMs: START - 60_000 } };
+    const diagnosis = {
+      value: {
+        verdict: 'host_down',
+        summary: 'old',
+        updatedAtMs: START - 60_000,
+        scope: { regions: [], families: [] },
+      },
+    };
     const { exporter, tracer, advance } = setup(diagnosis);
     tracer.observe([attempt({ id: '30000000-0000-8000-8000-000000000004', outcome: 'timeout' })]);
     advance(9999);
@@ -118,11 +140,17 @@ describe('AttemptTracer', () => {
     ]);
   });
 
-  it('makes an on-demand probe across regions one trace: a parent with a child per region', async () => {
+  it('makes an on-demand probe across regions one trace, late regions included: a parent with a child per region', async () => {
     const { exporter, tracer, advance } = setup({ value: null }, { ratio: 0 });
     tracer.observe([
       attempt({ id: 'a0000000-0000-8000-8000-000000000001', outcome: 'synack', region: 'a', requestId: 'req-1' }),
     ]);
+    // The parent goes out once the request has settled: its target's timeout and 3 s after the first part.
+    await tracer.poll();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['tcp syn']);
+    advance(6000);
+    await tracer.poll();
+    // A region that timed out comes in after that: still the same trace, under the same parent.
     tracer.observe([
       attempt({
         id: 'b0000000-0000-8000-8000-000000000002',
@@ -132,20 +160,84 @@ describe('AttemptTracer', () => {
         atMs: START + 5,
       }),
     ]);
-    await tracer.poll();
-    expect(exporter.getFinishedSpans()).toHaveLength(0);
-    advance(2000);
-    await tracer.poll();
     const spans = exporter.getFinishedSpans();
     const parent = spans.find((s) => s.name === 'synack probe');
     const children = spans.filter((s) => s.name === 'tcp syn');
+    expect(parent?.spanContext()).toMatchObject(requestSpanIds('req-1'));
     expect(children.map((c) => c.attributes['synack.region']).sort()).toEqual(['a', 'b']);
     for (const child of children) {
       expect(child.spanContext().traceId).toBe(parent?.spanContext().traceId);
       expect(child.parentSpanContext?.spanId).toBe(parent?.spanContext().spanId);
     }
-    expect(parent?.status).toEqual({ code: SpanStatusCode.ERROR, message: '1 of 2 attempts failed (b)' });
     expect(parent?.startTime).toEqual([START / 1000, 0]);
+  });
+
+  it('sends a request parent once across collectors, and its failures in its status', async () => {
+    const claims = new Set<string>();
+    const claim = async (key: string) => !claims.has(key) && Boolean(claims.add(key));
+    const runs = [0, 1].map(() => {
+      const exporter = new InMemorySpanExporter();
+      const ids = new DerivedIdGenerator();
+      const provider = new TracerProvider({
+        idGenerator: ids,
+        spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      });
+      const tracer = new AttemptTracer({
+        provider,
+        ids,
+        successSampleRatio: 0,
+        diagnosisOf: async () => null,
+        targetOf: () => ({ timeoutMs: 1000 }),
+        claim,
+        now: () => START + 60_000,
+      });
+      return { exporter, tracer };
+    });
+    runs[0]?.tracer.observe([
+      attempt({ id: 'a1000000-0000-8000-8000-000000000001', outcome: 'synack', region: 'a', requestId: 'r' }),
+    ]);
+    runs[1]?.tracer.observe([
+      attempt({ id: 'b1000000-0000-8000-8000-000000000001', outcome: 'timeout', region: 'b', requestId: 'r' }),
+    ]);
+    await Promise.all(runs.map((r) => r.tracer.stop()));
+    const parents = runs.flatMap((r) => r.exporter.getFinishedSpans()).filter((s) => s.name === 'synack probe');
+    expect(parents).toHaveLength(1);
+  });
+
+  it('always traces an answered attempt over its SLO threshold, whatever the success sample', () => {
+    const { exporter, tracer } = setup({ value: null }, { ratio: 0 });
+    tracer.observe([{ ...attempt({ id: 'f2000000-0000-8000-8000-000000000001', outcome: 'synack' }), slo: 'bad' }]);
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
+
+  it('loses no failure when the pending set overflows while a diagnosis is read', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { exporter, tracer } = setup(
+      { value: null },
+      {
+        maxPending: 1,
+        diagnosisOf: async () => {
+          await gate;
+          return null;
+        },
+      },
+    );
+    tracer.observe([attempt({ id: '50000000-0000-8000-8000-000000000001', outcome: 'timeout' })]);
+    const round = tracer.poll();
+    tracer.observe([attempt({ id: '60000000-0000-8000-8000-000000000002', outcome: 'timeout' })]);
+    release();
+    await round;
+    await tracer.stop();
+    expect(
+      exporter
+        .getFinishedSpans()
+        .map((s) => s.attributes['synack.attempt.id'])
+        .sort(),
+    ).toEqual(['50000000-0000-8000-8000-000000000001', '60000000-0000-8000-8000-000000000002']);
+    expect(tracer.pendingSpans).toBe(0);
   });
 
   it('puts each source port of a --source-ports spread in a child span of its own', async () => {
@@ -160,7 +252,7 @@ describe('AttemptTracer', () => {
         }),
       ),
     );
-    advance(2000);
+    advance(6000);
     await tracer.poll();
     const spans = exporter.getFinishedSpans();
     const parent = spans.find((s) => s.name === 'synack probe');

@@ -1,24 +1,49 @@
-import { context, type Span, SpanKind, SpanStatusCode, type TracerProvider, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import type { IngestedAttempt } from '../ingest/results-consumer.ts';
 import { type AttemptSpan, attemptSpan } from './attempt-span.ts';
 import { keepSuccess } from './keep-success.ts';
+import { type DerivedIdGenerator, requestSpanIds } from './request-ids.ts';
 
-/** A diagnosis as a failed attempt's span carries it. */
-export type SpanDiagnosis = { verdict: string; summary: string; updatedAtMs: number };
+/** A diagnosis as a failed attempt's span carries it: only for the regions and families in its scope. */
+export type SpanDiagnosis = {
+  verdict: string;
+  summary: string;
+  updatedAtMs: number;
+  scope: { regions: readonly string[]; families: readonly string[] };
+};
 
 export type AttemptTracerOptions = {
   provider: TracerProvider;
-  /** Share of successful scheduled attempts traced (0..1); failures and on-demand probes always are. */
+  /** The provider's id generator: an on-demand request's root and spread spans get derived ids. */
+  ids: DerivedIdGenerator;
+  /** Share of successful scheduled attempts traced (0..1); failures, SLO-bad and on-demand ones always are. */
   successSampleRatio: number;
   /** The target's open diagnosis, if any. */
   diagnosisOf: (target: string) => Promise<SpanDiagnosis | null>;
-  /** The attempt's timeout, for the end of a silent attempt's span. */
-  timeoutOf: (target: string) => number;
+  /** The target's timeout (a silent attempt's span ends there) and its address as configured. */
+  targetOf: (name: string) => { timeoutMs: number; address?: string };
+  /**
+   * Whether this collector emits a request's shared span (`key`): true for one collector only,
+   * so a request handled by several shows its root once. Default: always (one collector).
+   */
+  claim?: (key: string) => Promise<boolean>;
   /** How long a failed attempt's span waits for a diagnosis before it goes without one. Default 15 s. */
   diagnosisWaitMs?: number;
   /** Failed spans held at most; past it the oldest goes out at once, without its diagnosis. Default 10,000. */
   maxPending?: number;
-  /** How long an on-demand request gathers its regions' attempts after the last one came. Default 2 s. */
+  /** Requests gathered at most; past it the oldest is closed at once. Default 1,000. */
+  maxRequests?: number;
+  /** How long after its target's timeout a request's parent span closes. Default 3 s. */
   requestSettleMs?: number;
   pollMs?: number;
   now?: () => number;
@@ -26,17 +51,28 @@ export type AttemptTracerOptions = {
 };
 
 type Pending = { attempt: IngestedAttempt; arrivedMs: number };
-type Request = { attempts: IngestedAttempt[]; firstMs: number; lastMs: number };
+type Request = {
+  target: string;
+  firstMs: number;
+  attempts: IngestedAttempt[];
+  startMs: number;
+  endMs: number;
+  failed: number;
+  regions: Set<string>;
+};
 
 /**
- * Turns ingested attempts into OpenTelemetry spans, one trace per attempt: sampled at the
- * collector, which knows the outcome (every failure, a fraction of successes); a failure's span
- * waits, for a bounded time, for the diagnosis to name its cause; an on-demand probe across
- * regions is one trace, a parent span with a child per region's attempt. Nothing waits forever:
- * the pending set is bounded and drained on `stop()`.
+ * Turns ingested attempts into OpenTelemetry spans, one trace per attempt. Sampled at the
+ * collector, which knows the outcome: every failure and every attempt over its SLO threshold, a
+ * fraction of the rest. A failure's span waits, for a bounded time, for the diagnosis of its
+ * region and family. An on-demand probe is one trace whose ids derive from its request id: a
+ * parent span, a child per region's attempt, and for `--source-ports N` a span over the ports with
+ * a child each; several collectors handling parts of it fill the same trace. Nothing waits
+ * forever: what is held is bounded and sent on `stop()`.
  */
 export class AttemptTracer {
-  private readonly options: Required<Omit<AttemptTracerOptions, 'onError'>> & Pick<AttemptTracerOptions, 'onError'>;
+  private readonly options: Required<Omit<AttemptTracerOptions, 'onError' | 'claim'>> &
+    Pick<AttemptTracerOptions, 'onError' | 'claim'>;
   private readonly tracer;
   private readonly pending = new Map<string, Pending[]>();
   private pendingCount = 0;
@@ -49,7 +85,8 @@ export class AttemptTracer {
     this.options = {
       diagnosisWaitMs: 15_000,
       maxPending: 10_000,
-      requestSettleMs: 2000,
+      maxRequests: 1000,
+      requestSettleMs: 3000,
       pollMs: 1000,
       now: Date.now,
       ...options,
@@ -59,9 +96,11 @@ export class AttemptTracer {
 
   start(): void {
     this.timer ??= setInterval(() => {
-      this.polling ??= this.poll().finally(() => {
-        this.polling = undefined;
-      });
+      this.polling ??= this.poll()
+        .catch((error: Error) => this.options.onError?.(error))
+        .finally(() => {
+          this.polling = undefined;
+        });
     }, this.options.pollMs);
     this.timer.unref();
   }
@@ -76,23 +115,24 @@ export class AttemptTracer {
       for (const p of list) this.emit(p.attempt, null);
     }
     this.pendingCount = 0;
-    for (const id of [...this.requests.keys()]) this.emitRequest(id);
+    await Promise.all([...this.requests.keys()].map((id) => this.closeRequest(id)));
   }
 
   /** Takes the batch's newly ingested attempts (the results consumer's observer). */
   observe(attempts: readonly IngestedAttempt[]): void {
     const now = this.options.now();
+    const onDemand = new Map<string, IngestedAttempt[]>();
     for (const attempt of attempts) {
       if (attempt.requestId) {
-        const request = this.requests.get(attempt.requestId) ?? { attempts: [], firstMs: now, lastMs: now };
-        request.attempts.push(attempt);
-        request.lastMs = now;
-        this.requests.set(attempt.requestId, request);
-      } else if (attempt.record.outcome === 'synack' || attempt.record.outcome === 'established') {
-        if (keepSuccess(attempt.record.id, this.options.successSampleRatio)) this.emit(attempt, null);
-        else this.stats.sampledOut++;
-      } else this.hold(attempt, now);
+        const key = `${attempt.requestId}|${attempt.region}|${attempt.record.kind}|${attempt.record.target.address}`;
+        onDemand.set(key, [...(onDemand.get(key) ?? []), attempt]);
+      } else if (isFailure(attempt)) this.hold(attempt, now);
+      // Answered but over the SLO threshold: the spans that explain a burning budget are kept.
+      else if (attempt.slo === 'bad' || keepSuccess(attempt.record.id, this.options.successSampleRatio))
+        this.emit(attempt, null);
+      else this.stats.sampledOut++;
     }
+    for (const group of onDemand.values()) this.emitRequestPart(group, now);
   }
 
   /** Failed spans still waiting for a diagnosis. */
@@ -119,27 +159,25 @@ export class AttemptTracer {
     this.pendingCount++;
   }
 
-  /** One round: emits what has its diagnosis or has waited long enough, and settled requests. */
+  /** One round: emits what has its diagnosis or has waited long enough, and closes settled requests. */
   async poll(): Promise<void> {
     const now = this.options.now();
-    for (const [target, list] of [...this.pending]) {
+    for (const target of [...this.pending.keys()]) {
       let diagnosis: SpanDiagnosis | null = null;
       try {
         diagnosis = await this.options.diagnosisOf(target);
       } catch (error) {
         this.options.onError?.(error as Error);
       }
+      // Read again after the wait: `hold` may have changed the list meanwhile.
+      const list = this.pending.get(target) ?? [];
       const keep: Pending[] = [];
       for (const p of list) {
-        const endMs = Date.parse(p.attempt.record.startedAt) + this.options.timeoutOf(target);
-        // A diagnosis made (or sharpened) after the attempt began speaks for it.
-        if (diagnosis && diagnosis.updatedAtMs >= Date.parse(p.attempt.record.startedAt)) {
+        const startedMs = Date.parse(p.attempt.record.startedAt);
+        if (diagnosis && diagnosis.updatedAtMs >= startedMs && covers(diagnosis, p.attempt)) {
           this.stats.withDiagnosis++;
           this.emit(p.attempt, diagnosis);
-        } else if (
-          now - p.arrivedMs >= this.options.diagnosisWaitMs ||
-          now - endMs >= 2 * this.options.diagnosisWaitMs
-        ) {
+        } else if (now - p.arrivedMs >= this.options.diagnosisWaitMs) {
           this.stats.diagnosisTimeouts++;
           this.emit(p.attempt, null);
         } else keep.push(p);
@@ -149,126 +187,202 @@ export class AttemptTracer {
       else this.pending.delete(target);
     }
     for (const [id, request] of [...this.requests]) {
-      if (now - request.lastMs >= this.options.requestSettleMs || now - request.firstMs >= 30_000) this.emitRequest(id);
+      const { timeoutMs } = this.options.targetOf(request.target);
+      if (now - request.firstMs >= timeoutMs + this.options.requestSettleMs) await this.closeRequest(id);
     }
   }
 
-  private emit(attempt: IngestedAttempt, diagnosis: SpanDiagnosis | null, parent?: Span): void {
+  private describe(attempt: IngestedAttempt, diagnosis: SpanDiagnosis | null): AttemptSpan {
+    const target = this.options.targetOf(attempt.record.target.name);
+    return attemptSpan(attempt.record, {
+      region: attempt.region,
+      runnerId: attempt.runnerId,
+      timeoutMs: target.timeoutMs,
+      ...(target.address ? { serverAddress: target.address } : {}),
+      ...(diagnosis ? { diagnosis: { verdict: diagnosis.verdict, summary: diagnosis.summary } } : {}),
+    });
+  }
+
+  private emit(attempt: IngestedAttempt, diagnosis: SpanDiagnosis | null): void {
     try {
-      const description = attemptSpan(attempt.record, {
-        region: attempt.region,
-        runnerId: attempt.runnerId,
-        timeoutMs: this.options.timeoutOf(attempt.record.target.name),
-        ...(diagnosis ? { diagnosis: { verdict: diagnosis.verdict, summary: diagnosis.summary } } : {}),
-      });
-      this.record(description, parent);
+      this.record(this.describe(attempt, diagnosis), ROOT_CONTEXT, true);
       this.stats.spans++;
     } catch (error) {
       this.options.onError?.(error as Error);
     }
   }
 
-  private record(s: AttemptSpan, parent?: Span): void {
-    const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
+  private record(s: AttemptSpan, parent: Context, root = false): Span {
     const span = this.tracer.startSpan(
       s.name,
-      { kind: SpanKind.CLIENT, startTime: s.startTimeMs, attributes: s.attributes, root: !parent },
-      ctx,
+      { kind: SpanKind.CLIENT, startTime: s.startTimeMs, attributes: s.attributes, root },
+      parent,
     );
     for (const event of s.events) span.addEvent(event.name, event.attributes ?? {}, event.timeMs);
     // Success leaves the status unset, as the semantic conventions ask of instrumentations.
     if (s.status.code === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: s.status.message });
     span.end(s.endTimeMs);
+    return span;
   }
 
-  /** One trace for an on-demand request: a parent span over its regions' attempts. */
-  private emitRequest(id: string): void {
-    const request = this.requests.get(id);
-    this.requests.delete(id);
-    if (!request || request.attempts.length === 0) return;
+  /**
+   * Part of an on-demand request (one region, kind and address): its spans go out now, under
+   * the request's derived parent (and a spread span for several source ports); the parent itself
+   * goes out once the request has settled.
+   */
+  private emitRequestPart(group: IngestedAttempt[], now: number): void {
+    const [head] = group;
+    if (!head?.requestId) return;
+    const requestId = head.requestId;
     try {
-      const children = request.attempts.map((a) => ({
-        attempt: a,
-        span: attemptSpan(a.record, {
-          region: a.region,
-          runnerId: a.runnerId,
-          timeoutMs: this.options.timeoutOf(a.record.target.name),
-        }),
-      }));
-      const first = children[0]?.span as AttemptSpan;
-      const failed = children.filter((c) => c.span.status.code === 'error');
-      const parent = this.tracer.startSpan(
-        'synack probe',
-        {
-          kind: SpanKind.INTERNAL,
-          root: true,
-          startTime: Math.min(...children.map((c) => c.span.startTimeMs)),
-          attributes: {
-            'server.address': String(first.attributes['server.address']),
-            'server.port': Number(first.attributes['server.port']),
-            'synthetic.type': 'test',
-            'synack.request.id': id,
-            'synack.regions': [...new Set(request.attempts.map((a) => a.region))].sort(),
-            'synack.attempts': children.length,
-            'synack.attempts.failed': failed.length,
-          },
-        },
-        context.active(),
-      );
-      // Several attempts of one region, kind and address are a `--source-ports` spread: a span
-      // over them, with a child per source port.
-      const groups = new Map<string, typeof children>();
-      for (const child of children) {
-        const r = child.attempt.record;
-        const key = `${child.attempt.region}|${r.kind}|${r.target.address}`;
-        groups.set(key, [...(groups.get(key) ?? []), child]);
+      const root = requestSpanIds(requestId);
+      const rootContext = remote(root.traceId, root.spanId);
+      const spans = group.map((a) => ({ attempt: a, span: this.describe(a, null) }));
+      let parent = rootContext;
+      if (group.length > 1) {
+        const key = `${head.region}|${head.record.kind}|${head.record.target.address}`;
+        const ids = requestSpanIds(requestId, key);
+        parent = remote(ids.traceId, ids.spanId);
+        void this.claimed(`${requestId}|${key}`).then((mine) => {
+          if (mine) this.emitSpread(ids, rootContext, spans);
+        });
       }
-      for (const group of groups.values()) {
-        const [head] = group;
-        if (!head) continue;
-        if (group.length === 1) {
-          this.record(head.span, parent);
-          this.stats.spans++;
-          continue;
-        }
-        const groupFailed = group.filter((c) => c.span.status.code === 'error');
-        const spread = this.tracer.startSpan(
-          `${head.span.name} spread`,
-          {
-            kind: SpanKind.INTERNAL,
-            startTime: Math.min(...group.map((c) => c.span.startTimeMs)),
-            attributes: {
-              'server.address': String(head.span.attributes['server.address']),
-              'network.peer.address': head.attempt.record.target.address,
-              'synack.region': head.attempt.region,
-              'synack.probe.kind': head.attempt.record.kind,
-              'synack.source_ports': group.length,
-              'synack.attempts.failed': groupFailed.length,
-            },
-          },
-          trace.setSpan(context.active(), parent),
-        );
-        for (const child of group) {
-          this.record(child.span, spread);
-          this.stats.spans++;
-        }
-        if (groupFailed.length > 0)
-          spread.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: `${groupFailed.length} of ${group.length} source ports failed`,
-          });
-        spread.end(Math.max(...group.map((c) => c.span.endTimeMs)));
+      for (const s of spans) {
+        this.record(s.span, parent);
         this.stats.spans++;
       }
-      if (failed.length > 0)
-        parent.setStatus({
+      this.track(requestId, spans, now);
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
+  }
+
+  private track(requestId: string, spans: { attempt: IngestedAttempt; span: AttemptSpan }[], now: number): void {
+    let request = this.requests.get(requestId);
+    if (!request) {
+      if (this.requests.size >= this.options.maxRequests) {
+        const oldest = this.requests.keys().next().value;
+        if (oldest !== undefined) void this.closeRequest(oldest);
+      }
+      request = {
+        target: spans[0]?.attempt.record.target.name ?? '',
+        firstMs: now,
+        attempts: [],
+        startMs: Number.POSITIVE_INFINITY,
+        endMs: 0,
+        failed: 0,
+        regions: new Set(),
+      };
+      this.requests.set(requestId, request);
+    }
+    for (const { attempt, span } of spans) {
+      request.attempts.push(attempt);
+      request.startMs = Math.min(request.startMs, span.startTimeMs);
+      request.endMs = Math.max(request.endMs, span.endTimeMs);
+      if (span.status.code === 'error') request.failed++;
+      request.regions.add(attempt.region);
+    }
+  }
+
+  private emitSpread(
+    ids: { traceId: string; spanId: string },
+    parent: Context,
+    spans: { attempt: IngestedAttempt; span: AttemptSpan }[],
+  ): void {
+    const [head] = spans;
+    if (!head) return;
+    const failed = spans.filter((s) => s.span.status.code === 'error').length;
+    const spread = this.options.ids.withIds(ids, () =>
+      this.tracer.startSpan(
+        `${head.span.name} spread`,
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: Math.min(...spans.map((s) => s.span.startTimeMs)),
+          attributes: {
+            'server.address': String(head.span.attributes['server.address']),
+            'network.peer.address': head.attempt.record.target.address,
+            'synack.target': head.attempt.record.target.name,
+            'synack.region': head.attempt.region,
+            'synack.probe.kind': head.attempt.record.kind,
+            'synack.source_ports': spans.length,
+            'synack.attempts.failed': failed,
+          },
+        },
+        parent,
+      ),
+    );
+    if (failed > 0)
+      spread.setStatus({ code: SpanStatusCode.ERROR, message: `${failed} of ${spans.length} source ports failed` });
+    spread.end(Math.max(...spans.map((s) => s.span.endTimeMs)));
+    this.stats.spans++;
+  }
+
+  /** The request's parent span, from what this collector saw of it, if it is the one to send it. */
+  private async closeRequest(id: string): Promise<void> {
+    const request = this.requests.get(id);
+    this.requests.delete(id);
+    if (!request || request.attempts.length === 0 || !(await this.claimed(id))) return;
+    try {
+      const first = request.attempts[0]?.record;
+      const ids = requestSpanIds(id);
+      const root = this.options.ids.withIds(ids, () =>
+        this.tracer.startSpan(
+          'synack probe',
+          {
+            kind: SpanKind.INTERNAL,
+            root: true,
+            startTime: request.startMs,
+            attributes: {
+              'server.address': this.options.targetOf(request.target).address ?? first?.target.address ?? '',
+              'server.port': first?.target.port ?? 0,
+              'synack.target': request.target,
+              'synthetic.type': 'test',
+              'synack.request.id': id,
+              'synack.regions': [...request.regions].sort(),
+              'synack.attempts': request.attempts.length,
+              'synack.attempts.failed': request.failed,
+            },
+          },
+          ROOT_CONTEXT,
+        ),
+      );
+      if (request.failed > 0) {
+        const regions = [...new Set(request.attempts.filter(isFailure).map((a) => a.region))].sort();
+        root.setStatus({
           code: SpanStatusCode.ERROR,
-          message: `${failed.length} of ${children.length} attempts failed (${[...new Set(failed.map((c) => c.attempt.region))].join(', ')})`,
+          message: `${request.failed} of ${request.attempts.length} attempts failed (${regions.join(', ')})`,
         });
-      parent.end(Math.max(...children.map((c) => c.span.endTimeMs)));
+      }
+      root.end(request.endMs);
       this.stats.spans++;
     } catch (error) {
       this.options.onError?.(error as Error);
     }
   }
+
+  private async claimed(key: string): Promise<boolean> {
+    if (!this.options.claim) return true;
+    try {
+      return await this.options.claim(key);
+    } catch (error) {
+      this.options.onError?.(error as Error);
+      return false;
+    }
+  }
+}
+
+function isFailure(attempt: IngestedAttempt): boolean {
+  return attempt.record.outcome !== 'synack' && attempt.record.outcome !== 'established';
+}
+
+function covers(diagnosis: SpanDiagnosis, attempt: IngestedAttempt): boolean {
+  const { regions, families } = diagnosis.scope;
+  return (
+    (regions.length === 0 || regions.includes(attempt.region)) &&
+    (families.length === 0 || families.includes(attempt.record.target.family))
+  );
+}
+
+function remote(traceId: string, spanId: string): Context {
+  return trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
 }

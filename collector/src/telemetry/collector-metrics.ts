@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { formatDurationMs as formatWindow } from '@synack/shared/config/config-fields';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
+import { handshakeUs } from '@synack/shared/handshake-time';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
 import type { SloReport } from '@synack/shared/wire/slo-report';
 import type { DiagnosisRecord } from '../diagnosis/diagnosis-state.ts';
@@ -74,7 +75,7 @@ export class CollectorMetrics {
       description: 'Handshake attempts ingested, by target, region, probe kind and outcome',
     });
     this.duration = meter.createHistogram('synack.handshake.duration.seconds', {
-      description: 'Handshake time of answered attempts (SYN to SYN-ACK, or the whole connect())',
+      description: 'Handshake time of completed attempts, from the first SYN (retransmissions included) to the answer',
       unit: 's',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
@@ -103,7 +104,8 @@ export class CollectorMetrics {
       const target = known.has(r.target.name) && a.countable ? r.target.name : ON_DEMAND_TARGET;
       const labels = { target, region: a.region, kind: r.kind };
       this.attempts.add(1, { ...labels, outcome: r.outcome });
-      if (r.rttUs !== null && r.answerUs !== null) this.duration.record(r.rttUs / 1e6, labels);
+      const tookUs = handshakeUs(r);
+      if (tookUs !== null) this.duration.record(tookUs / 1e6, labels);
       if (!a.requestId && a.dueAtMs > 0) {
         const lateMs = Date.parse(r.startedAt) - a.dueAtMs;
         if (lateMs >= 0) this.lag.record(lateMs / 1000, { region: a.region });

@@ -190,6 +190,9 @@ export class RegionRunner {
   private emit(item: ResultItem): void {
     this.stats.attempts++;
     if (item.record.source && this.sources.size < 64) this.sources.add(item.record.source.address);
+    // The runner's own health when it made the attempt: the collector leaves the attempts of a
+    // runner failing its self-check out of the SLOs, judged by then, not by when they arrive.
+    if (this.lastControl) item.selfCheck = { ok: this.lastControl.ok, atMs: this.lastControl.atMs };
     this.sink.push(item);
   }
 

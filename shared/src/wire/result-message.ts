@@ -23,6 +23,8 @@ export const resultItemSchema = z.object({
    */
   role: z.enum(['target', 'control', 'trace']),
   requestId: z.string().max(64).optional(),
+  /** The runner's last self-check (control probe) when it made the attempt; absent before the first. */
+  selfCheck: z.object({ ok: z.boolean(), atMs: z.number().int().nonnegative() }).optional(),
   record: z.unknown(),
 });
 

@@ -80,9 +80,21 @@ function facts(report) {
         })`,
       ),
       fact('Budget left', budget === null ? '–' : percent(budget), budgetClass),
+      fact('Excluded', excludedText(report)),
       fact('Burn rate', burn || '–', '', 'wide'),
     ),
   ];
+}
+
+/** Attempts left out of the SLO because their runner was failing its self-check, per region. */
+function excludedText(report) {
+  const { excluded } = report.overall;
+  if (excluded === 0) return 'none';
+  const regions = Object.entries(report.byRegion)
+    .filter(([, w]) => w.excluded > 0)
+    .map(([region, w]) => `${region} ${w.excluded.toLocaleString()}`)
+    .join(', ');
+  return `${excluded.toLocaleString()} attempts, runner failing its self-check${regions ? ` (${regions})` : ''}`;
 }
 
 function fact(name, value, className = '', wrapperClass = '') {
