@@ -101,6 +101,12 @@ export async function startCollector(options: {
       slos: () => slo.cached,
     },
   });
+  // Spans look their target up by name: a map, rebuilt when the config changes.
+  let byName: { config: SynackConfig; map: Map<string, SynackConfig['targets'][number]> } | undefined;
+  const targetsByName = () => {
+    if (byName?.config !== config) byName = { config, map: new Map(config.targets.map((t) => [t.name, t])) };
+    return byName.map;
+  };
   let traceProvider: TracerProvider | undefined;
   let tracer: AttemptTracer | undefined;
   if (otlp) {
@@ -137,7 +143,7 @@ export async function startCollector(options: {
           : null;
       },
       targetOf: (name) => {
-        const target = config.targets.find((t) => t.name === name);
+        const target = targetsByName().get(name);
         return target ? { timeoutMs: target.timeoutMs, address: target.address } : { timeoutMs: 3000 };
       },
       // Of several collectors handling parts of one on-demand request, one sends its parent span.

@@ -5,11 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from '@synack/collector/api/create-app';
 import { redisReads } from '@synack/collector/api/redis-reads';
+import { mountSloRoutes } from '@synack/collector/api/slo-routes';
 import { mountDashboard } from '@synack/collector/dashboard/mount-dashboard';
 import type { DiagnosisRecord } from '@synack/collector/diagnosis/diagnosis-state';
 import { DiagnosisStore } from '@synack/collector/diagnosis/diagnosis-store';
+import { SloService } from '@synack/collector/slo/slo-service';
 import { type IngestInput, ingestBatch } from '@synack/collector/store/ingest-script';
 import { readSeries } from '@synack/collector/store/read-series';
+import { parseConfig } from '@synack/shared/config/parse-config';
 import type { SloReport, SloReportList } from '@synack/shared/wire/slo-report';
 import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -102,6 +105,8 @@ function attempts(nowMs: number, fromAgeMs: number, toAgeMs: number, profiles = 
           rttUs,
           outcome,
           recordJson: JSON.stringify(record),
+          // As the collector counts them for SLO_YAML's threshold of 200 ms.
+          slo: { thresholdMs: 200, state: outcome === 'synack' && (rttUs ?? 0) <= 200_000 ? 'good' : 'bad' },
         });
       }
     }
@@ -225,6 +230,23 @@ describe.skipIf(requireChromiumOrSkip())('collector dashboard in Chromium', () =
       }),
       pino({ level: 'silent' }),
     );
+    // The SLO routes over the same Redis, for targets whose SLO spans the hour of data.
+    const parsed = parseConfig(
+      `prefix: ${prefix}
+regions: [eu-west, us-east]
+allow: [{ cidr: 0.0.0.0/0, ports: 443 }]
+defaults: { probes: [syn], slo: { objective: 99%, window: 3h, threshold: 200ms } }
+targets:
+  - { name: api, address: ${ADDRESSES.api}, port: 443 }
+  - { name: web, address: ${ADDRESSES.web}, port: 443 }
+`,
+      'dashboard-test.yaml',
+      {},
+    );
+    if (!parsed.ok) throw new Error(parsed.issues.map((i) => i.message).join('; '));
+    const config = parsed.config;
+    const slo = new SloService({ config: () => config, redis, logger: pino({ level: 'silent' }) });
+    mountSloRoutes(app, { reports: (query) => slo.reports(query), specs: () => [], prometheusText: async () => '' });
     mountDashboard(app, { series: (target, windowMs) => readSeries(redis, prefix, target, windowMs, Date.now()) });
     const port = await new Promise<number>((resolve, reject) => {
       server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
@@ -304,8 +326,14 @@ describe.skipIf(requireChromiumOrSkip())('collector dashboard in Chromium', () =
     expect(await events.nth(0).locator('.event-kind').textContent()).toBe('updated');
     expect(await events.nth(0).locator('table.facts').textContent()).toContain('IpInReceives from us-east');
     expect(await events.nth(1).locator('.event-kind').textContent()).toBe('opened');
-    // Nothing configured an SLO here: the section says so (or, once /v1/slo serves reports, lists them).
-    expect(await page.locator('#slos').textContent()).toMatch(/No SLO configured|budget/i);
+    // The SLOs from the same data: api lost us-east for 12 of the last 60 minutes, far over a 1%
+    // budget; its card comes first (selected) and draws its burn-down below zero.
+    const apiSlo = page.locator('#slos article.slo[data-target="api"]');
+    expect(await page.locator('#slos article.slo').count()).toBe(2);
+    expect(await apiSlo.locator('dd.bad').textContent()).toMatch(/^-\d/);
+    const [burnInk] = await chartInk(page, '#slos .chart[data-target="api"]');
+    expect(burnInk?.matches[SERIES_COLORS[0] ?? ''], 'api budget line').toBeGreaterThan(20);
+    expect(burnInk?.matches[SPENT_RED], 'api budget-spent line').toBeGreaterThan(50);
     expect(await page.locator('#problem').isHidden()).toBe(true);
 
     // Selecting web shows its history: the closed port, opened then resolved.
@@ -334,7 +362,13 @@ describe.skipIf(requireChromiumOrSkip())('collector dashboard in Chromium', () =
       slos: [sloReport('api', 0.99, 7, nowMs, -0.4), sloReport('web', 0.999, 30, nowMs, 0.35)],
       computedAtMs: nowMs,
     };
-    await page.route(`${origin}/v1/slo`, (route) => route.fulfill({ json: list }));
+    // As the API serves them: the list without burn-downs, each target's report with its own.
+    await page.route(`${origin}/v1/slo`, (route) =>
+      route.fulfill({ json: { ...list, slos: list.slos.map((r) => ({ ...r, burnDown: [] })) } }),
+    );
+    await page.route(`${origin}/v1/slo/*`, (route) =>
+      route.fulfill({ json: list.slos.find((r) => route.request().url().endsWith(`/${r.target}`)) }),
+    );
     await page.goto(`${origin}/dashboard`);
     await page.locator('body[data-state="ready"]').waitFor();
 

@@ -42,12 +42,13 @@ export function sloReport(
   };
 }
 
-/** Buckets of several regions as one list, summed where they share a start and length, oldest first. */
+/** Buckets of several regions as one list, summed where they share a start, oldest first. */
 export function mergeBuckets(lists: readonly (readonly SliBucket[])[]): SliBucket[] {
-  const byKey = new Map<string, SliBucket>();
+  // Regions' buckets line up (the same rings at the same time): one per start, keyed by number.
+  const byKey = new Map<number, SliBucket>();
   for (const list of lists) {
     for (const b of list) {
-      const key = `${b.startMs}/${b.durationMs ?? ''}`;
+      const key = b.startMs;
       const sum = byKey.get(key);
       if (sum) {
         sum.good += b.good;

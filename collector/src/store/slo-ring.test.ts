@@ -5,10 +5,10 @@ import { SLO_RINGS, type SloRing, sliBuckets } from './slo-ring.ts';
 const NOW = Date.UTC(2026, 10, 23, 12, 30, 0);
 
 function ring(spec: SloRing['spec'], units: Record<number, [number, number, number]>): SloRing {
-  const counts: (readonly [number, number, number])[] = Array.from({ length: spec.size }, () => [0, 0, 0] as const);
+  const counts = new Uint32Array(spec.size * 3);
   let head = 0;
   for (const [unit, c] of Object.entries(units)) {
-    counts[Number(unit) % spec.size] = c;
+    counts.set(c, (Number(unit) % spec.size) * 3);
     head = Math.max(head, Number(unit));
   }
   return { spec, headUnit: head, counts };
@@ -55,7 +55,7 @@ describe('sliBuckets', () => {
   });
 
   it('starts at the oldest bucket with a count, and is empty for rings never written', () => {
-    const empty = { spec: SLO_RINGS.minute, headUnit: 0, counts: [] };
+    const empty = { spec: SLO_RINGS.minute, headUnit: 0, counts: new Uint32Array(0) };
     expect(sliBuckets(empty, { ...empty, spec: SLO_RINGS.hour }, NOW)).toEqual([]);
     const minute = ring(SLO_RINGS.minute, { [NOW / MINUTE_MS - 2]: [1, 1, 0] });
     const buckets = sliBuckets(minute, { ...empty, spec: SLO_RINGS.hour }, NOW);

@@ -66,9 +66,15 @@ export class CollectorMetrics {
         }),
       );
     }
+    // The SDK folds series past 2,000 per instrument into one `otel_metric_overflow` series; the
+    // per-target ones need room for every configured target (fixed at start: a config that grows
+    // past it overflows until a restart).
+    const config = options.config();
+    const limit = Math.max(2000, config.targets.length * Math.max(1, config.regions.length) * 2 * 8);
     this.meterProvider = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'synack-collector' }),
       readers,
+      views: [{ instrumentName: 'synack.*', aggregationCardinalityLimit: limit }],
     });
     const meter = this.meterProvider.getMeter('synack-collector');
     this.attempts = meter.createCounter('synack.attempts', {
@@ -98,7 +104,7 @@ export class CollectorMetrics {
 
   /** Counts newly ingested attempts (the results consumer's observer). */
   observe(attempts: readonly IngestedAttempt[]): void {
-    const known = new Set(this.config().targets.map((t) => t.name));
+    const known = this.targetNames();
     for (const a of attempts) {
       const r = a.record;
       const target = known.has(r.target.name) && a.countable ? r.target.name : ON_DEMAND_TARGET;
@@ -119,6 +125,15 @@ export class CollectorMetrics {
         }
       }
     }
+  }
+
+  private names: { config: SynackConfig; set: ReadonlySet<string> } | undefined;
+
+  /** The configured target names, rebuilt only when the config object changes. */
+  private targetNames(): ReadonlySet<string> {
+    const config = this.config();
+    if (this.names?.config !== config) this.names = { config, set: new Set(config.targets.map((t) => t.name)) };
+    return this.names.set;
   }
 
   /** The Prometheus text exposition of every metric, for `GET /metrics`. */

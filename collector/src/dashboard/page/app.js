@@ -45,7 +45,7 @@ async function refresh() {
     else problems.push(targets.reason);
     if (diagnoses.status === 'fulfilled') state.diagnoses = diagnoses.value.current;
     else problems.push(diagnoses.reason);
-    if (slo.status === 'fulfilled') state.slo = slo.value;
+    if (slo.status === 'fulfilled') state.slo = await withBurnDowns(slo.value, problems);
     else problems.push(slo.reason);
     if (!state.selected || !knownTargets().includes(state.selected)) state.selected = knownTargets()[0] ?? null;
     renderOverview();
@@ -61,6 +61,27 @@ async function refresh() {
     state.refreshing = null;
     state.timer = setTimeout(refresh, REFRESH_MS);
   }
+}
+
+// SLO cards drawn at most: the selected target's, then the ones with the least budget left. The
+// list (`GET /v1/slo`) comes without burn-downs; each card's is read on its own.
+const SLO_CARDS = 6;
+
+async function withBurnDowns(list, problems) {
+  if (!list) return null;
+  const budget = (r) => (r.budgetRemaining === null ? Number.POSITIVE_INFINITY : r.budgetRemaining);
+  const shown = [...list.slos]
+    .sort((a, b) => (a.target === state.selected ? -1 : b.target === state.selected ? 1 : budget(a) - budget(b)))
+    .slice(0, SLO_CARDS);
+  const detailed = await Promise.all(
+    shown.map((r) =>
+      getJson(`/v1/slo/${encodeURIComponent(r.target)}`).catch((error) => {
+        problems.push(error);
+        return r;
+      }),
+    ),
+  );
+  return { ...list, slos: detailed, total: list.slos.length };
 }
 
 function knownTargets() {

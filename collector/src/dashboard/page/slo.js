@@ -37,6 +37,11 @@ export function renderSlos(container, { list, selected }) {
     container,
     nodes.map((card) => card.root),
   );
+  const more = (list.total ?? slos.length) - slos.length;
+  if (more > 0)
+    container.append(
+      el('p', { class: 'muted small' }, `${more.toLocaleString()} more SLOs: synack slo report, or GET /v1/slo`),
+    );
   for (const [index, card] of nodes.entries()) drawBurnDownChart(card.chart, ordered[index]);
 }
 
