@@ -38,24 +38,11 @@ import { parseConfig } from '@synack/shared/config/parse-config';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import { startOtlpReceiver } from '../../test/src/support/otlp-receiver.ts';
 
-// `targetOf: 'map'` is not what main.ts does (it scans the config's targets for every span): it
-// shows what the same pipeline costs without that scan.
+// targetOf looks targets up by name in a map, as main.ts does.
 const MODES = {
-  metrics: { tracing: false, successSampleRatio: 0, targetOf: 'find', label: 'metrics only' },
-  sampled: { tracing: true, successSampleRatio: 0.01, targetOf: 'find', label: 'metrics + traces, 1% of successes' },
-  all: { tracing: true, successSampleRatio: 1, targetOf: 'find', label: 'metrics + traces, every attempt' },
-  'sampled-map': {
-    tracing: true,
-    successSampleRatio: 0.01,
-    targetOf: 'map',
-    label: '1% of successes, targetOf from a Map (not main.ts)',
-  },
-  'all-map': {
-    tracing: true,
-    successSampleRatio: 1,
-    targetOf: 'map',
-    label: 'every attempt, targetOf from a Map (not main.ts)',
-  },
+  metrics: { tracing: false, successSampleRatio: 0, label: 'metrics only' },
+  sampled: { tracing: true, successSampleRatio: 0.01, label: 'metrics + traces, 1% of successes' },
+  all: { tracing: true, successSampleRatio: 1, label: 'metrics + traces, every attempt' },
 } as const;
 type Mode = keyof typeof MODES;
 
@@ -69,7 +56,7 @@ const { values } = parseArgs({
   options: {
     role: { type: 'string', default: 'main' },
     mode: { type: 'string', default: 'all' },
-    modes: { type: 'string', default: 'metrics,sampled,all,sampled-map,all-map' },
+    modes: { type: 'string', default: 'metrics,sampled,all' },
     attempts: { type: 'string', default: '200000' },
     seconds: { type: 'string', default: '60' },
     batch: { type: 'string', default: '100' },
@@ -129,7 +116,6 @@ async function mainRole(): Promise<void> {
     process.stderr.write(`telemetry-export: ${MODES[mode].label}...\n`);
     results.push(await runChild<ModeResult>(['--role', 'load', '--mode', mode, ...passThrough()]));
   }
-  const lookups = lookupCosts(buildConfig(Number(values.targets)));
   const result = {
     bench: 'telemetry-export',
     at: startedAt.toISOString(),
@@ -145,7 +131,6 @@ async function mainRole(): Promise<void> {
     },
     diagnosis: { diagnosisWaitMs: 100, diagnosisOf: 'null at once' },
     modes: results,
-    lookups,
   };
   const json = JSON.stringify(result, null, 2);
   await mkdir(dirname(values.out), { recursive: true });
@@ -278,13 +263,7 @@ async function loadRole(mode: Mode): Promise<void> {
       successSampleRatio: spec.successSampleRatio,
       diagnosisWaitMs: 100,
       diagnosisOf: async () => null,
-      targetOf:
-        spec.targetOf === 'find'
-          ? (name) => {
-              const target = config.targets.find((t) => t.name === name);
-              return target ? { timeoutMs: target.timeoutMs, address: target.address } : { timeoutMs: 3000 };
-            }
-          : (name) => byName.get(name) ?? { timeoutMs: 3000 },
+      targetOf: (name) => byName.get(name) ?? { timeoutMs: 3000 },
       // Counted; any makes the run fail (the collector's API may have moved under the bench).
       onError: (error) => {
         if (spanErrors++ === 0) process.stderr.write(`attempt span failed: ${error.message}\n`);
@@ -396,28 +375,6 @@ function sdkCounts(text: string): { dropped: number; failed: number } {
     else if (error) failed += value;
   }
   return { dropped, failed };
-}
-
-/**
- * The per-call lookups the two observers make over the config's targets, in µs: CollectorMetrics
- * builds a Set of every target name per `observe` call (per batch), and main.ts's `targetOf`
- * finds the target in the list per span.
- */
-function lookupCosts(config: SynackConfig): { nameSetPerBatchUs: number; targetOfPerSpanUs: number } {
-  const rounds = 200;
-  let sink = 0;
-  let at = performance.now();
-  for (let i = 0; i < rounds; i++) sink += new Set(config.targets.map((t) => t.name)).size;
-  const nameSetPerBatchUs = ((performance.now() - at) * 1000) / rounds;
-  at = performance.now();
-  const finds = 20_000;
-  for (let i = 0; i < finds; i++) {
-    const name = config.targets[(i * 7919) % config.targets.length]?.name;
-    sink += config.targets.find((t) => t.name === name)?.timeoutMs ?? 0;
-  }
-  const targetOfPerSpanUs = ((performance.now() - at) * 1000) / finds;
-  if (sink < 0) process.stderr.write('');
-  return { nameSetPerBatchUs: round(nameSetPerBatchUs, 1), targetOfPerSpanUs: round(targetOfPerSpanUs, 2) };
 }
 
 function targetName(n: number): string {

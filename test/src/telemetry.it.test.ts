@@ -191,7 +191,7 @@ targets:
     const lines = text.split('\n').filter(Boolean);
     expect(lines.filter((l) => !PROM_LINE.test(l))).toEqual([]);
     expect(text).toMatch(/synack_attempts_total\{[^}]*target="closed"[^}]*outcome="refused"[^}]*\} [1-9]/);
-    expect(text).toMatch(/synack_handshake_duration_seconds_bucket\{[^}]*target="open"/);
+    expect(text).toMatch(/synack_handshake_duration_seconds_bucket\{(?=[^}]*kind="connect")(?=[^}]*region="a")/);
     expect(text).toMatch(/synack_runner_up\{[^}]*region="a"[^}]*\} 1/);
     expect(text).toMatch(/synack_schedule_lag_seconds_count\{region="b"\} [1-9]/);
     expect(text).toMatch(/synack_slo_good_total\{[^}]*target="open"/);
