@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -190,6 +190,11 @@ targets:
     const text = await response.text();
     const lines = text.split('\n').filter(Boolean);
     expect(lines.filter((l) => !PROM_LINE.test(l))).toEqual([]);
+    // Prometheus's own linter (scripts/test installs promtool) finds nothing to say.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.error).toBeUndefined();
+    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
+    expect(lint.status).toBe(0);
     expect(text).toMatch(/synack_attempts_total\{[^}]*target="closed"[^}]*outcome="refused"[^}]*\} [1-9]/);
     expect(text).toMatch(/synack_handshake_duration_seconds_bucket\{(?=[^}]*kind="connect")(?=[^}]*region="a")/);
     expect(text).toMatch(/synack_runner_up\{[^}]*region="a"[^}]*\} 1/);
