@@ -22,6 +22,7 @@ import { readSeries } from './store/read-series.ts';
 import { AttemptTracer } from './telemetry/attempt-tracer.ts';
 import { CollectorMetrics } from './telemetry/collector-metrics.ts';
 import { DerivedIdGenerator } from './telemetry/request-ids.ts';
+import { RedisRequestStore } from './telemetry/request-store.ts';
 import { summarizeDiagnosis } from './telemetry/summarize-diagnosis.ts';
 
 /** Where traces and OTLP metrics go, and how many successes are traced. */
@@ -147,6 +148,7 @@ export async function startCollector(options: {
         return target ? { timeoutMs: target.timeoutMs, address: target.address } : { timeoutMs: 3000 };
       },
       // Of several collectors handling parts of one on-demand request, one sends its parent span.
+      requestStore: new RedisRequestStore(options.redis, () => config.prefix),
       claim: async (key) =>
         (await options.redis.set(`${config.prefix}:span-claim:${key}`, '1', 'EX', 3600, 'NX')) === 'OK',
       onError: (error) => options.logger.warn({ err: error.message }, 'attempt span failed'),

@@ -388,4 +388,60 @@ targets:
       await hook.close();
     }
   });
+
+  it('try an undelivered notice again, and forget an alert 15 minutes after it leaves the config', async () => {
+    const t0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+    let now = t0;
+    const yaml = (slo: boolean) => `regions: [a]
+allow: [{ cidr: 192.0.2.0/24, ports: 443 }]
+targets:
+  - name: web
+    address: 192.0.2.1
+    port: 443
+${slo ? '    slo: { objective: 99%, threshold: 200ms, burn_alerts: [{ severity: page, long: 10m, short: 2m, factor: 10 }] }' : ''}
+`;
+    let config = testConfig(yaml(true), fixture.server.url);
+    const prefix = config.prefix;
+    const deliveries: boolean[] = [];
+    let deliver = false;
+    const service = new SloService({
+      config: () => config,
+      redis: fixture.redis,
+      logger: silent,
+      notify: async () => {
+        deliveries.push(deliver);
+        return deliver;
+      },
+      now: () => now,
+    });
+    const bad = Array.from(
+      { length: 20 },
+      (_, i): IngestInput => ({
+        id: `u-${i}`,
+        target: 'web',
+        region: 'a',
+        kind: 'connect',
+        startedAtMs: t0 - 1000 - i,
+        success: false,
+        rttUs: null,
+        outcome: 'timeout',
+        recordJson: '{}',
+        slo: { thresholdMs: 200, state: 'bad' },
+      }),
+    );
+    await ingestBatch(fixture.redis, prefix, bad, now);
+    // The sink is down: nothing counts as sent, and the state is put back.
+    expect(await service.refresh()).toEqual([]);
+    expect(await fixture.redis.hgetall(`${prefix}:slo-alerts`)).toEqual({});
+    deliver = true;
+    expect((await service.refresh()).map((t) => t.status)).toEqual(['firing']);
+    expect(deliveries).toEqual([false, true]);
+    // The SLO leaves the config: its state stays for 15 minutes, then goes.
+    config = { ...testConfig(yaml(false), fixture.server.url), prefix };
+    await service.refresh();
+    expect(Object.keys(await fixture.redis.hgetall(`${prefix}:slo-alerts`))).toEqual(['web|page|10m/2m']);
+    now += 16 * 60_000;
+    await service.refresh();
+    expect(await fixture.redis.hgetall(`${prefix}:slo-alerts`)).toEqual({});
+  });
 });

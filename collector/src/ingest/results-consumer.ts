@@ -6,7 +6,7 @@ import type { Logger } from '@synack/shared/logger';
 import { isAnswered } from '@synack/shared/probe-outcome';
 import { attemptRecordSchema } from '@synack/shared/wire/attempt-record-schema';
 import { RESULTS_QUEUE } from '@synack/shared/wire/queue-names';
-import { resultBatchSchema } from '@synack/shared/wire/result-message';
+import { onDemandExtrasSchema, resultBatchSchema, selfCheckSchema } from '@synack/shared/wire/result-message';
 import { runnerHeartbeatSchema, runnersKey } from '@synack/shared/wire/runner-heartbeat';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -33,8 +33,10 @@ export type IngestedAttempt = {
   region: string;
   runnerId: string;
   dueAtMs: number;
-  /** Set for an on-demand probe: the request it answers. */
+  /** Set for an on-demand probe: the request it answers, its timeout and its source-port spread. */
   requestId?: string;
+  timeoutMs?: number;
+  sourcePorts?: number;
   /** Counted in the aggregates (not on demand, not refused by the runner). */
   countable: boolean;
   /** How it counts in its target's SLO; absent when the target has none. */
@@ -129,12 +131,13 @@ export class ResultsConsumer {
     let rejected = 0;
     // For items that do not carry the runner's self-check (older runners): the batch's newest.
     let batchOk: boolean | undefined;
-    const runnerOkAt = async (item: { selfCheck?: { ok: boolean; atMs: number } | undefined }, atMs: number) => {
+    const runnerOkAt = async (item: { selfCheck?: unknown }, atMs: number) => {
       const control = config.runner.control[batch.region] ?? config.runner.control['*'];
       const maxAgeMs = control ? 3 * control.intervalMs : 0;
-      if (item.selfCheck && (maxAgeMs === 0 || atMs - item.selfCheck.atMs <= maxAgeMs)) return item.selfCheck.ok;
-      // A self-check older than three control intervals says nothing of this attempt.
-      if (item.selfCheck) return true;
+      // A malformed stamp counts as none; one older than three control intervals says nothing of
+      // this attempt: both fall back to the batch's newest control result or the heartbeat.
+      const stamp = selfCheckSchema.safeParse(item.selfCheck);
+      if (stamp.success && (maxAgeMs === 0 || atMs - stamp.data.atMs <= maxAgeMs)) return stamp.data.ok;
       batchOk ??= await this.runnerSelfCheck(batch, now());
       return batchOk;
     };
@@ -192,7 +195,10 @@ export class ResultsConsumer {
         continue;
       }
       inputs.push(input);
+      const extras = onDemandExtrasSchema.parse(item);
       attempts.push({
+        ...(extras.timeoutMs !== undefined ? { timeoutMs: extras.timeoutMs } : {}),
+        ...(extras.sourcePorts !== undefined ? { sourcePorts: extras.sourcePorts } : {}),
         record: r,
         region: batch.region,
         runnerId: batch.runnerId,

@@ -51,7 +51,7 @@ describe('sendAlert', () => {
 
   async function sink(statuses: number[]): Promise<{ url: string; bodies: unknown[] }> {
     const bodies: unknown[] = [];
-    server = createServer((req, res) => {
+    const created = createServer((req, res) => {
       let text = '';
       req.on('data', (c) => {
         text += c;
@@ -62,8 +62,9 @@ describe('sendAlert', () => {
         res.end();
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}/T000/B000/secret`, bodies };
+    server = created;
+    await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(created.address() as AddressInfo).port}/T000/B000/secret`, bodies };
   }
 
   it('reads a Slack URL from its environment variable, retries a 5xx, and never logs the URL', async () => {

@@ -71,6 +71,14 @@ describe('sloReport', () => {
     });
   });
 
+  it('ends its burn-down at the budget left, a bucket straddling the window start included', () => {
+    // Window 24 h at 12:30: the bucket from 12:00 the day before overlaps it, and counts.
+    const now = NOW + 30 * 60_000;
+    const report = sloReport(subject, { a: [hourly(24, 90, 100), hourly(1, 100, 100)] }, now);
+    expect(report.overall.total).toBe(200);
+    expect(report.burnDown.at(-1)?.budgetRemaining).toBeCloseTo(report.budgetRemaining ?? Number.NaN, 10);
+  });
+
   it('reports no data as nulls, never as a breach', () => {
     const report = sloReport(subject, {}, NOW);
     expect(report).toMatchObject({ budgetRemaining: null, overall: { ratio: null, total: 0, coverage: 0 } });

@@ -73,7 +73,8 @@ export function burnDown(
   nowMs: number,
 ): BurnDownPoint[] {
   const from = nowMs - windowMs;
-  const inWindow = buckets.filter((b) => b.startMs >= from && b.startMs <= nowMs);
+  // The buckets sliOver counts: those that overlap the window.
+  const inWindow = buckets.filter((b) => b.startMs + (b.durationMs ?? HOUR_MS) > from && b.startMs <= nowMs);
   const total = inWindow.reduce((n, b) => n + b.total, 0);
   // The config keeps objectives below 100%, so a window with attempts always has a budget.
   const budget = (1 - objective) * total;

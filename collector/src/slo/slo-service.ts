@@ -9,15 +9,26 @@ import { sloReport } from './slo-report.ts';
 // Targets per pipeline when reading rings: 500 targets x 3 regions x 2 rings = 3,000 replies.
 const CHUNK = 500;
 
-// Sets an alert's state and says whether it changed, atomically: of several collectors
-// evaluating the same alert, only the one that flips it sends the notice.
+// Sets an alert's state and, when that changed it, returns the state before ('' for none): of
+// several collectors evaluating the same alert, only the one that flips it sends the notice.
 const FLIP_LUA = `
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
-if previous == ARGV[2] then return 0 end
-if ARGV[2] == 'ok' and not previous then return 0 end
+if previous == ARGV[2] then return false end
+if ARGV[2] == 'ok' and not previous then return false end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return previous or ''
+`;
+
+// Puts a flip back when its notice went nowhere, unless another collector has flipped it since.
+const UNFLIP_LUA = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
 return 1
 `;
+
+// An alert that leaves the config is forgotten only after this long, so collectors briefly on
+// different configs do not take turns re-sending it.
+const FORGET_AFTER_MS = 15 * 60_000;
 
 export type SloServiceOptions = {
   config: () => SynackConfig;
@@ -92,11 +103,12 @@ export class SloService {
           ok = false;
         }
         // Not delivered anywhere: put the state back, so the next refresh tries again.
-        if (!ok) await this.options.redis.hset(key, id, t.status === 'firing' ? 'ok' : 'firing');
+        if (!ok)
+          await this.options.redis.eval(UNFLIP_LUA, 1, key, id, t.status === 'firing' ? 'firing' : 'ok', t.previous);
         return ok ? t : undefined;
       }),
     );
-    return delivered.filter((t): t is AlertTransition => t !== undefined);
+    return delivered.flatMap((t) => (t ? [{ report: t.report, alert: t.alert, status: t.status }] : []));
   }
 
   /**
@@ -142,7 +154,7 @@ export class SloService {
     return out;
   }
 
-  private async flipAlerts(reports: readonly SloReport[]): Promise<AlertTransition[]> {
+  private async flipAlerts(reports: readonly SloReport[]): Promise<(AlertTransition & { previous: string })[]> {
     const key = `${this.options.config().prefix}:slo-alerts`;
     // No data over a window (runners down, every attempt excluded, a new threshold's empty rings)
     // says nothing: an alert keeps its state rather than resolving.
@@ -160,25 +172,36 @@ export class SloService {
     const pipeline = this.options.redis.pipeline();
     for (const c of candidates) pipeline.eval(FLIP_LUA, 1, key, alertKey(c.report.target, c.alert), c.state);
     const replies = (await pipeline.exec()) ?? [];
-    return candidates
-      .filter((_, i) => replies[i]?.[1] === 1)
-      .map((c) => ({ report: c.report, alert: c.alert, status: c.state === 'firing' ? 'firing' : 'resolved' }));
+    return candidates.flatMap((c, i) => {
+      const previous = replies[i]?.[1];
+      return typeof previous === 'string'
+        ? [{ report: c.report, alert: c.alert, status: c.state === 'firing' ? 'firing' : 'resolved', previous }]
+        : [];
+    });
   }
 
   /**
    * Drops the stored state of alerts no longer configured (a target or its SLO removed, windows
-   * changed), so none stays "firing" for ever; each is logged. A collector still on the old
-   * config would write it back, which the next refresh here undoes.
+   * changed) once they have been so for 15 minutes, so none stays "firing" for ever; one that was
+   * firing is logged as dropped (there is no report left to send a resolve notice from).
    */
   private async forgetUnconfigured(key: string, reports: readonly SloReport[]): Promise<void> {
     const configured = new Set(reports.flatMap((r) => r.alerts.map((a) => alertKey(r.target, a))));
-    const stored = await this.options.redis.hkeys(key);
-    const stale = stored.filter((field) => !configured.has(field));
-    if (stale.length === 0) return;
-    await this.options.redis.hdel(key, ...stale);
-    this.options.logger.info(
-      { alerts: stale.slice(0, 10), count: stale.length },
-      'SLO alerts no longer configured: forgotten',
-    );
+    const since = `${key}:unconfigured`;
+    const [stored, marked] = await Promise.all([this.options.redis.hgetall(key), this.options.redis.hgetall(since)]);
+    const now = (this.options.now ?? Date.now)();
+    const back = Object.keys(marked).filter((field) => configured.has(field) || stored[field] === undefined);
+    if (back.length > 0) await this.options.redis.hdel(since, ...back);
+    for (const [field, state] of Object.entries(stored)) {
+      if (configured.has(field)) continue;
+      const first = Number(marked[field]);
+      if (!marked[field]) await this.options.redis.hsetnx(since, field, String(now));
+      else if (now - first >= FORGET_AFTER_MS) {
+        await this.options.redis.hdel(key, field);
+        await this.options.redis.hdel(since, field);
+        const log = state === 'firing' ? this.options.logger.warn : this.options.logger.info;
+        log.call(this.options.logger, { alert: field, state }, 'SLO alert no longer configured: forgotten');
+      }
+    }
   }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { IngestedAttempt } from '../ingest/results-consumer.ts';
 import { AttemptTracer, type SpanDiagnosis } from './attempt-tracer.ts';
 import { DerivedIdGenerator, requestSpanIds } from './request-ids.ts';
+import { MemoryRequestStore } from './request-store.ts';
 
 const START = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -175,6 +176,8 @@ describe('AttemptTracer', () => {
   it('sends a request parent once across collectors, and its failures in its status', async () => {
     const claims = new Set<string>();
     const claim = async (key: string) => !claims.has(key) && Boolean(claims.add(key));
+    // Shared, as the collectors share Redis (RedisRequestStore).
+    const requestStore = new MemoryRequestStore();
     const runs = [0, 1].map(() => {
       const exporter = new InMemorySpanExporter();
       const ids = new DerivedIdGenerator();
@@ -189,6 +192,7 @@ describe('AttemptTracer', () => {
         diagnosisOf: async () => null,
         targetOf: () => ({ timeoutMs: 1000 }),
         claim,
+        requestStore,
         now: () => START + 60_000,
       });
       return { exporter, tracer };
@@ -202,6 +206,13 @@ describe('AttemptTracer', () => {
     await Promise.all(runs.map((r) => r.tracer.stop()));
     const parents = runs.flatMap((r) => r.exporter.getFinishedSpans()).filter((s) => s.name === 'synack probe');
     expect(parents).toHaveLength(1);
+    // Whichever collector sent it, the parent describes both parts.
+    expect(parents[0]?.attributes).toMatchObject({
+      'synack.attempts': 2,
+      'synack.attempts.failed': 1,
+      'synack.regions': ['a', 'b'],
+    });
+    expect(parents[0]?.status).toEqual({ code: SpanStatusCode.ERROR, message: '1 of 2 attempts failed' });
   });
 
   it('always traces an answered attempt over its SLO threshold, whatever the success sample', () => {
@@ -242,16 +253,18 @@ describe('AttemptTracer', () => {
 
   it('puts each source port of a --source-ports spread in a child span of its own', async () => {
     const { exporter, tracer, advance } = setup({ value: null }, { ratio: 0 });
-    tracer.observe(
-      ['1', '2', '3'].map((n) =>
-        attempt({
-          id: `c${n}000000-0000-8000-8000-000000000000`,
-          outcome: n === '2' ? 'timeout' : 'synack',
-          region: 'a',
-          requestId: 'req-2',
-        }),
-      ),
-    );
+    const port = (n: string) => ({
+      ...attempt({
+        id: `c${n}000000-0000-8000-8000-000000000000`,
+        outcome: n === '2' ? 'timeout' : 'synack',
+        region: 'a',
+        requestId: 'req-2',
+      }),
+      sourcePorts: 3,
+    });
+    // The answered ports come in one batch, the silent one in a later one: one spread all the same.
+    tracer.observe([port('1'), port('3')]);
+    tracer.observe([port('2')]);
     advance(6000);
     await tracer.poll();
     const spans = exporter.getFinishedSpans();

@@ -13,6 +13,7 @@ import type { IngestedAttempt } from '../ingest/results-consumer.ts';
 import { type AttemptSpan, attemptSpan } from './attempt-span.ts';
 import { keepSuccess } from './keep-success.ts';
 import { type DerivedIdGenerator, requestSpanIds } from './request-ids.ts';
+import { MemoryRequestStore, type RequestStore, type RequestTotals } from './request-store.ts';
 
 /** A diagnosis as a failed attempt's span carries it: only for the regions and families in its scope. */
 export type SpanDiagnosis = {
@@ -41,6 +42,8 @@ export type AttemptTracerOptions = {
   diagnosisWaitMs?: number;
   /** Failed spans held at most; past it the oldest goes out at once, without its diagnosis. Default 10,000. */
   maxPending?: number;
+  /** Where on-demand requests' attempts are added up for their parent spans. Default: in memory. */
+  requestStore?: RequestStore;
   /** Requests gathered at most; past it the oldest is closed at once. Default 1,000. */
   maxRequests?: number;
   /** How long after its target's timeout a request's parent span closes. Default 3 s. */
@@ -51,15 +54,8 @@ export type AttemptTracerOptions = {
 };
 
 type Pending = { attempt: IngestedAttempt; arrivedMs: number };
-type Request = {
-  target: string;
-  firstMs: number;
-  attempts: IngestedAttempt[];
-  startMs: number;
-  endMs: number;
-  failed: number;
-  regions: Set<string>;
-};
+/** An on-demand request seen here: when its parents go out, its first part, and its spreads' first parts. */
+type Request = { closeAtMs: number; head: IngestedAttempt; spreads: Map<string, IngestedAttempt> };
 
 /**
  * Turns ingested attempts into OpenTelemetry spans, one trace per attempt. Sampled at the
@@ -77,6 +73,9 @@ export class AttemptTracer {
   private readonly pending = new Map<string, Pending[]>();
   private pendingCount = 0;
   private readonly requests = new Map<string, Request>();
+  // Requests whose parents went out here: a late part only adds its own span (bounded).
+  private readonly closed = new Set<string>();
+  private readonly adds = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   readonly stats = { spans: 0, sampledOut: 0, withDiagnosis: 0, diagnosisTimeouts: 0, pendingOverflow: 0 };
@@ -89,6 +88,7 @@ export class AttemptTracer {
       requestSettleMs: 3000,
       pollMs: 1000,
       now: Date.now,
+      requestStore: new MemoryRequestStore(),
       ...options,
     };
     this.tracer = options.provider.getTracer('synack-collector');
@@ -186,18 +186,15 @@ export class AttemptTracer {
       if (keep.length > 0) this.pending.set(target, keep);
       else this.pending.delete(target);
     }
-    for (const [id, request] of [...this.requests]) {
-      const { timeoutMs } = this.options.targetOf(request.target);
-      if (now - request.firstMs >= timeoutMs + this.options.requestSettleMs) await this.closeRequest(id);
-    }
+    for (const [id, request] of [...this.requests]) if (now >= request.closeAtMs) await this.closeRequest(id);
   }
 
-  private describe(attempt: IngestedAttempt, diagnosis: SpanDiagnosis | null): AttemptSpan {
+  private describe(attempt: IngestedAttempt, diagnosis: SpanDiagnosis | null, timeoutMs?: number): AttemptSpan {
     const target = this.options.targetOf(attempt.record.target.name);
     return attemptSpan(attempt.record, {
       region: attempt.region,
       runnerId: attempt.runnerId,
-      timeoutMs: target.timeoutMs,
+      timeoutMs: timeoutMs ?? target.timeoutMs,
       ...(target.address ? { serverAddress: target.address } : {}),
       ...(diagnosis ? { diagnosis: { verdict: diagnosis.verdict, summary: diagnosis.summary } } : {}),
     });
@@ -226,9 +223,9 @@ export class AttemptTracer {
   }
 
   /**
-   * Part of an on-demand request (one region, kind and address): its spans go out now, under
-   * the request's derived parent (and a spread span for several source ports); the parent itself
-   * goes out once the request has settled.
+   * Attempts of an on-demand request: their spans go out now, under the request's derived parent,
+   * or under their spread's when the job spread over source ports; they are added up in the
+   * request store for the parent spans, which go out once the request has settled.
    */
   private emitRequestPart(group: IngestedAttempt[], now: number): void {
     const [head] = group;
@@ -236,128 +233,136 @@ export class AttemptTracer {
     const requestId = head.requestId;
     try {
       const root = requestSpanIds(requestId);
-      const rootContext = remote(root.traceId, root.spanId);
-      const spans = group.map((a) => ({ attempt: a, span: this.describe(a, null) }));
-      let parent = rootContext;
-      if (group.length > 1) {
-        const key = `${head.region}|${head.record.kind}|${head.record.target.address}`;
-        const ids = requestSpanIds(requestId, key);
-        parent = remote(ids.traceId, ids.spanId);
-        void this.claimed(`${requestId}|${key}`).then((mine) => {
-          if (mine) this.emitSpread(ids, rootContext, spans);
-        });
-      }
-      for (const s of spans) {
-        this.record(s.span, parent);
+      const key = `${head.region}|${head.record.kind}|${head.record.target.address}`;
+      const spread = (head.sourcePorts ?? 1) > 1;
+      const ids = spread ? requestSpanIds(requestId, key) : root;
+      const parent = remote(ids.traceId, ids.spanId);
+      const parts = group.map((attempt) => {
+        const span = this.describe(attempt, null, attempt.timeoutMs);
+        this.record(span, parent);
         this.stats.spans++;
+        return {
+          group: spread ? key : '',
+          region: attempt.region,
+          startMs: span.startTimeMs,
+          endMs: span.endTimeMs,
+          failed: span.status.code === 'error',
+        };
+      });
+      const adding: Promise<void> = this.options.requestStore
+        .add(requestId, parts)
+        .catch((error: Error) => this.options.onError?.(error))
+        .finally(() => this.adds.delete(adding));
+      this.adds.add(adding);
+      if (this.closed.has(requestId)) return;
+      let request = this.requests.get(requestId);
+      if (!request) {
+        if (this.requests.size >= this.options.maxRequests) {
+          const oldest = this.requests.keys().next().value;
+          if (oldest !== undefined) void this.closeRequest(oldest);
+        }
+        const timeoutMs = head.timeoutMs ?? this.options.targetOf(head.record.target.name).timeoutMs;
+        request = { closeAtMs: now + timeoutMs + this.options.requestSettleMs, spreads: new Map(), head };
+        this.requests.set(requestId, request);
       }
-      this.track(requestId, spans, now);
+      if (spread) request.spreads.set(key, head);
     } catch (error) {
       this.options.onError?.(error as Error);
     }
   }
 
-  private track(requestId: string, spans: { attempt: IngestedAttempt; span: AttemptSpan }[], now: number): void {
-    let request = this.requests.get(requestId);
-    if (!request) {
-      if (this.requests.size >= this.options.maxRequests) {
-        const oldest = this.requests.keys().next().value;
-        if (oldest !== undefined) void this.closeRequest(oldest);
-      }
-      request = {
-        target: spans[0]?.attempt.record.target.name ?? '',
-        firstMs: now,
-        attempts: [],
-        startMs: Number.POSITIVE_INFINITY,
-        endMs: 0,
-        failed: 0,
-        regions: new Set(),
-      };
-      this.requests.set(requestId, request);
+  /**
+   * The request's parent span, and its spreads', from every collector's parts, if this collector
+   * is the one to send them; the request then counts as closed here.
+   */
+  private async closeRequest(id: string): Promise<void> {
+    const request = this.requests.get(id);
+    this.requests.delete(id);
+    this.closed.add(id);
+    if (this.closed.size > 4 * this.options.maxRequests) {
+      const oldest = this.closed.values().next().value;
+      if (oldest !== undefined) this.closed.delete(oldest);
     }
-    for (const { attempt, span } of spans) {
-      request.attempts.push(attempt);
-      request.startMs = Math.min(request.startMs, span.startTimeMs);
-      request.endMs = Math.max(request.endMs, span.endTimeMs);
-      if (span.status.code === 'error') request.failed++;
-      request.regions.add(attempt.region);
+    if (!request) return;
+    try {
+      // Parts still being added here count too.
+      await Promise.all(this.adds);
+      const root = requestSpanIds(id);
+      for (const [key, head] of request.spreads) {
+        if (!(await this.claimed(`${id}|${key}`))) continue;
+        const totals = await this.options.requestStore.read(id, key);
+        if (totals) this.emitSpread(requestSpanIds(id, key), remote(root.traceId, root.spanId), head, totals);
+      }
+      if (!(await this.claimed(id))) return;
+      const totals = await this.options.requestStore.read(id, '');
+      if (totals) this.emitRoot(id, request.head, totals);
+    } catch (error) {
+      this.options.onError?.(error as Error);
     }
   }
 
   private emitSpread(
     ids: { traceId: string; spanId: string },
     parent: Context,
-    spans: { attempt: IngestedAttempt; span: AttemptSpan }[],
+    head: IngestedAttempt,
+    totals: RequestTotals,
   ): void {
-    const [head] = spans;
-    if (!head) return;
-    const failed = spans.filter((s) => s.span.status.code === 'error').length;
-    const spread = this.options.ids.withIds(ids, () =>
+    const target = this.options.targetOf(head.record.target.name);
+    const span = this.options.ids.withIds(ids, () =>
       this.tracer.startSpan(
-        `${head.span.name} spread`,
+        `tcp ${head.record.kind} spread`,
         {
           kind: SpanKind.INTERNAL,
-          startTime: Math.min(...spans.map((s) => s.span.startTimeMs)),
+          startTime: totals.startMs,
           attributes: {
-            'server.address': String(head.span.attributes['server.address']),
-            'network.peer.address': head.attempt.record.target.address,
-            'synack.target': head.attempt.record.target.name,
-            'synack.region': head.attempt.region,
-            'synack.probe.kind': head.attempt.record.kind,
-            'synack.source_ports': spans.length,
-            'synack.attempts.failed': failed,
+            'server.address': target.address ?? head.record.target.address,
+            'network.peer.address': head.record.target.address,
+            'synack.target': head.record.target.name,
+            'synack.region': head.region,
+            'synack.probe.kind': head.record.kind,
+            'synack.source_ports': totals.attempts,
+            'synack.attempts.failed': totals.failed,
           },
         },
         parent,
       ),
     );
-    if (failed > 0)
-      spread.setStatus({ code: SpanStatusCode.ERROR, message: `${failed} of ${spans.length} source ports failed` });
-    spread.end(Math.max(...spans.map((s) => s.span.endTimeMs)));
+    if (totals.failed > 0)
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: `${totals.failed} of ${totals.attempts} source ports failed`,
+      });
+    span.end(totals.endMs);
     this.stats.spans++;
   }
 
-  /** The request's parent span, from what this collector saw of it, if it is the one to send it. */
-  private async closeRequest(id: string): Promise<void> {
-    const request = this.requests.get(id);
-    this.requests.delete(id);
-    if (!request || request.attempts.length === 0 || !(await this.claimed(id))) return;
-    try {
-      const first = request.attempts[0]?.record;
-      const ids = requestSpanIds(id);
-      const root = this.options.ids.withIds(ids, () =>
-        this.tracer.startSpan(
-          'synack probe',
-          {
-            kind: SpanKind.INTERNAL,
-            root: true,
-            startTime: request.startMs,
-            attributes: {
-              'server.address': this.options.targetOf(request.target).address ?? first?.target.address ?? '',
-              'server.port': first?.target.port ?? 0,
-              'synack.target': request.target,
-              'synthetic.type': 'test',
-              'synack.request.id': id,
-              'synack.regions': [...request.regions].sort(),
-              'synack.attempts': request.attempts.length,
-              'synack.attempts.failed': request.failed,
-            },
+  private emitRoot(id: string, head: IngestedAttempt, totals: RequestTotals): void {
+    const name = head.record.target.name;
+    const root = this.options.ids.withIds(requestSpanIds(id), () =>
+      this.tracer.startSpan(
+        'synack probe',
+        {
+          kind: SpanKind.INTERNAL,
+          root: true,
+          startTime: totals.startMs,
+          attributes: {
+            'server.address': this.options.targetOf(name).address ?? head.record.target.address,
+            'server.port': head.record.target.port,
+            'synack.target': name,
+            'synthetic.type': 'test',
+            'synack.request.id': id,
+            'synack.regions': totals.regions,
+            'synack.attempts': totals.attempts,
+            'synack.attempts.failed': totals.failed,
           },
-          ROOT_CONTEXT,
-        ),
-      );
-      if (request.failed > 0) {
-        const regions = [...new Set(request.attempts.filter(isFailure).map((a) => a.region))].sort();
-        root.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: `${request.failed} of ${request.attempts.length} attempts failed (${regions.join(', ')})`,
-        });
-      }
-      root.end(request.endMs);
-      this.stats.spans++;
-    } catch (error) {
-      this.options.onError?.(error as Error);
-    }
+        },
+        ROOT_CONTEXT,
+      ),
+    );
+    if (totals.failed > 0)
+      root.setStatus({ code: SpanStatusCode.ERROR, message: `${totals.failed} of ${totals.attempts} attempts failed` });
+    root.end(totals.endMs);
+    this.stats.spans++;
   }
 
   private async claimed(key: string): Promise<boolean> {

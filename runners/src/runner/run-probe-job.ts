@@ -47,7 +47,13 @@ export async function runProbeJob(
   signal?: AbortSignal,
 ): Promise<number> {
   let emitted = 0;
-  const report = (targetDueAtMs: number, record: AttemptRecord, role: 'target' | 'trace' = 'target', slot = 0) => {
+  const report = (
+    targetDueAtMs: number,
+    record: AttemptRecord,
+    role: 'target' | 'trace' = 'target',
+    slot = 0,
+    target?: ProbeJobTarget,
+  ) => {
     emitted++;
     const item: ResultItem = {
       resultId: resultId(
@@ -68,7 +74,13 @@ export async function runProbeJob(
       role,
       record,
     };
-    if (job.requestId) item.requestId = job.requestId;
+    if (job.requestId) {
+      item.requestId = job.requestId;
+      // What the collector needs to make the request's trace: when to stop waiting for it, and
+      // whether its attempts spread over source ports.
+      if (target) item.timeoutMs = target.timeoutMs;
+      if (target?.sourcePorts && target.sourcePorts > 1) item.sourcePorts = target.sourcePorts;
+    }
     emit(item);
   };
   await Promise.all(
@@ -108,7 +120,7 @@ export async function runProbeJob(
             for (let slot = 0; slot < (target.sourcePorts ?? 1); slot++) {
               attempts.push(
                 attempt(kind, address, target.timeoutMs, deps).then((record) =>
-                  report(targetDueAtMs, record, 'target', slot),
+                  report(targetDueAtMs, record, 'target', slot, target),
                 ),
               );
             }

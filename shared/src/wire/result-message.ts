@@ -23,8 +23,15 @@ export const resultItemSchema = z.object({
    */
   role: z.enum(['target', 'control', 'trace']),
   requestId: z.string().max(64).optional(),
-  /** The runner's last self-check (control probe) when it made the attempt; absent before the first. */
-  selfCheck: z.object({ ok: z.boolean(), atMs: z.number().int().nonnegative() }).optional(),
+  /**
+   * The runner's last self-check (control probe) when it made the attempt (`selfCheckSchema`);
+   * absent before the first. Checked per item by the collector: a bad stamp counts as none,
+   * never sinking the batch.
+   */
+  selfCheck: z.unknown().optional(),
+  /** On-demand probes: the attempt's timeout, and how many source ports the job spread over. */
+  timeoutMs: z.unknown().optional(),
+  sourcePorts: z.unknown().optional(),
   record: z.unknown(),
 });
 
@@ -40,6 +47,15 @@ export const resultBatchSchema = z.object({
 });
 
 export type ResultItem = Omit<z.infer<typeof resultItemSchema>, 'record'> & { record: AttemptRecord };
+
+/** A result item's self-check stamp. */
+export const selfCheckSchema = z.object({ ok: z.boolean(), atMs: z.number().int().nonnegative() });
+
+/** A result item's on-demand extras, each dropped alone when malformed. */
+export const onDemandExtrasSchema = z.object({
+  timeoutMs: z.number().int().min(1).max(600_000).optional().catch(undefined),
+  sourcePorts: z.number().int().min(1).max(64).optional().catch(undefined),
+});
 export type ResultBatch = Omit<z.infer<typeof resultBatchSchema>, 'items'> & { items: ResultItem[] };
 
 /**
