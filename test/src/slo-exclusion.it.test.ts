@@ -78,7 +78,14 @@ targets:
     await consumer.process(
       batch([item(control, undefined, 'control'), item(record('established', 20_000))], 'runner-2'),
     );
-    expect(seen.map((a) => a.slo)).toEqual(['good', 'bad', 'bad', 'excluded', 'excluded', 'bad', 'excluded']);
+    // A malformed stamp (or on-demand extra) counts as none: the batch goes in, judged by the
+    // fallback (runner-3 has no control result anywhere: passing).
+    const odd = await consumer.process(
+      batch([{ ...item(record('timeout', 0)), selfCheck: 'yes', timeoutMs: -5, sourcePorts: 'x' }], 'runner-3'),
+    );
+    expect(odd).toMatchObject({ ingested: 1, rejected: 0 });
+    expect(seen.map((a) => a.slo)).toEqual(['good', 'bad', 'bad', 'excluded', 'excluded', 'bad', 'excluded', 'bad']);
+    expect(seen.at(-1)).not.toHaveProperty('timeoutMs');
     const { buckets } = await readSloBuckets(
       fixture.redis,
       config.prefix,
@@ -89,6 +96,6 @@ targets:
       (s, b) => ({ good: s.good + b.good, total: s.total + b.total, excluded: s.excluded + b.excluded }),
       { good: 0, total: 0, excluded: 0 },
     );
-    expect(sum).toEqual({ good: 1, total: 4, excluded: 3 });
+    expect(sum).toEqual({ good: 1, total: 5, excluded: 3 });
   });
 });

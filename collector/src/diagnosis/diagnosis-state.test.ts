@@ -48,6 +48,42 @@ describe('nextDiagnosisState', () => {
     expect(other?.scope).toEqual({ families: ['v6'], regions: ['b'] });
   });
 
+  it('keeps a named cause when a round no longer decides, until ok resolves it', () => {
+    const named = nextDiagnosisState(
+      'web',
+      null,
+      {
+        verdict: 'server_no_route_to_client',
+        scope: { families: ['v6'], regions: ['a', 'b'] },
+        evidence: [],
+        next: 'x',
+      },
+      1000,
+    );
+    const blurred = nextDiagnosisState(
+      'web',
+      named,
+      { verdict: 'unknown', scope: { families: ['v6'], regions: ['b'] }, evidence: [], next: 'y' },
+      2000,
+    );
+    expect(blurred).toMatchObject({
+      verdict: 'server_no_route_to_client',
+      scope: { regions: ['a', 'b'] },
+      updatedAtMs: 2000,
+    });
+    expect(
+      nextDiagnosisState(
+        'web',
+        blurred,
+        { verdict: 'ok', scope: { families: [], regions: [] }, evidence: [], next: '' },
+        3000,
+      ),
+    ).toMatchObject({
+      verdict: 'server_no_route_to_client',
+      status: 'resolved',
+    });
+  });
+
   it('changes nothing on ok with nothing open, and opens anew after a resolution', () => {
     expect(nextDiagnosisState('web', null, verdict('ok'), 1)).toBeNull();
     const resolved = nextDiagnosisState(

@@ -14,8 +14,8 @@ export type DiagnosisRecord = Diagnosis & {
 /**
  * The next state of a target's diagnosis, given the current one (or none) and a fresh verdict.
  * Pure. A failure verdict opens a diagnosis, or updates the open one (its verdict may sharpen,
- * e.g. from `unknown` once an agent snapshot arrives; the same verdict widens its scope, never
- * narrows it); `ok` resolves the open one; `ok` with
+ * e.g. from `unknown` once an agent snapshot arrives, never blur back to `unknown`; the same
+ * verdict widens its scope, never narrows it); `ok` resolves the open one; `ok` with
  * nothing open changes nothing. A resolved record is never reopened: a new failure is a new one.
  */
 export function nextDiagnosisState(
@@ -40,6 +40,10 @@ export function nextDiagnosisState(
       resolvedAtMs: null,
     };
   }
+  // A round whose evidence no longer decides (the fault being fixed, regions recovering one after
+  // the other) does not un-name an open cause: only `ok` resolves it, or another named cause
+  // replaces it.
+  if (fresh.verdict === 'unknown' && open.verdict !== 'unknown') return { ...open, updatedAtMs: nowMs };
   // The same cause again: its scope is every region and family it has hit while open, so an
   // intermittent failure (a SYN flood lets some SYNs through) does not shrink and grow it.
   const scope =
