@@ -26,7 +26,8 @@ import {
 import { readWindow } from '@synack/collector/store/read-aggregates';
 import { RTT_BIN_COUNT } from '@synack/collector/store/rtt-bins';
 import type { SynAttemptRecord } from '@synack/shared/attempt-record';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectLocalRedis, redisInfo } from './local-redis.ts';
 
 // Memory of 30 days of aggregates for 10,000 targets × 3 regions × 2 kinds, and the ingest
 // script's throughput, against the redis-server bench/aggregate-memory started. Rings are
@@ -58,10 +59,10 @@ const AIM_BYTES = 1_000_000_000;
 const PREFIX = 'synack';
 
 const nowMs = Date.now();
-const redis = await connect(Number(values.port));
+const redis = await connectLocalRedis(Number(values.port));
 await redis.flushall();
-const redisVersion = (await info('server')).redis_version;
-const baseline = await info('memory');
+const redisVersion = (await redisInfo(redis, 'server')).redis_version;
+const baseline = await redisInfo(redis, 'memory');
 
 // A handful of distinct full rings (every bucket written, head at now), shared by all series:
 // ring contents do not change their size, and 55 million bucket objects would only slow this down.
@@ -89,7 +90,7 @@ for (let at = 0; at < allSeries.length; at += 500) {
   await exec(pipeline);
 }
 const fillSeconds = (performance.now() - fillStart) / 1000;
-const filled = await info('memory');
+const filled = await redisInfo(redis, 'memory');
 const keys = await redis.dbsize();
 const usedMemory = Number(filled.used_memory);
 const firstSeries = allSeries[0] ?? { target: targetName(0), region: 'eu-west-1', kind: 'syn' };
@@ -134,14 +135,14 @@ const historyBytesPerRecord = Math.round(Number(await redis.memory('USAGE', hist
 const recordJsonBytes = Buffer.byteLength(fullHistory[0]?.recordJson ?? '');
 // Id keys go to their own database, so its tables grow from empty: 100,000 keys sit between two
 // table doublings (65,536 and 131,072), and the figure includes the amortized table slots.
-const idDb = await connect(Number(values.port), 1);
-const idsBefore = Number((await info('memory')).used_memory);
+const idDb = await connectLocalRedis(Number(values.port), 1);
+const idsBefore = Number((await redisInfo(redis, 'memory')).used_memory);
 for (let at = 0; at < 100_000; at += 10_000) {
   const idPipeline = idDb.pipeline();
   for (let n = 0; n < 10_000; n++) idPipeline.set(storeKeys.attemptId(PREFIX, randomUUID()), '1', 'EX', 604_800, 'NX');
   await exec(idPipeline);
 }
-const idKeyBytes = Math.round((Number((await info('memory')).used_memory) - idsBefore) / 100_000);
+const idKeyBytes = Math.round((Number((await redisInfo(redis, 'memory')).used_memory) - idsBefore) / 100_000);
 await idDb.flushdb();
 await idDb.quit();
 
@@ -153,7 +154,7 @@ const throughputSeries = Array.from(
 const inputs = Array.from({ length: ingestAttempts }, (_, n) =>
   input(throughputSeries[n % ingestSeries] ?? firstSeries, nowMs - (n % 600) * 1_000, n),
 );
-const cpuBefore = await info('cpu');
+const cpuBefore = await redisInfo(redis, 'cpu');
 const clientCpuBefore = process.cpuUsage();
 const ingestStart = performance.now();
 let fresh = 0;
@@ -163,7 +164,7 @@ for (let at = 0; at < inputs.length; at += batchSize) {
 }
 const ingestSeconds = (performance.now() - ingestStart) / 1000;
 const clientCpu = process.cpuUsage(clientCpuBefore);
-const cpuAfter = await info('cpu');
+const cpuAfter = await redisInfo(redis, 'cpu');
 const redisCpuSeconds = cpuSeconds(cpuAfter) - cpuSeconds(cpuBefore);
 if (fresh !== ingestAttempts) throw new Error(`expected ${ingestAttempts} new attempts, got ${fresh}`);
 
@@ -214,33 +215,6 @@ const json = JSON.stringify(result, null, 2);
 await mkdir(dirname(values.out), { recursive: true });
 await writeFile(values.out, `${json}\n`);
 process.stdout.write(`${json}\n`);
-
-async function connect(port: number, db = 0): Promise<Redis> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', db, lazyConnect: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return client;
-    } catch (error) {
-      client.disconnect();
-      if (performance.now() > deadline)
-        throw new Error(`redis-server on port ${port} did not answer`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
-async function info(section: string): Promise<Record<string, string>> {
-  const text = await redis.info(section);
-  return Object.fromEntries(
-    text
-      .split('\r\n')
-      .filter((line) => line.includes(':'))
-      .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
-  );
-}
 
 function cpuSeconds(cpu: Record<string, string>): number {
   return Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys);

@@ -45,6 +45,7 @@ import type { SynackConfig } from '@synack/shared/config/synack-config';
 import { createLogger } from '@synack/shared/logger';
 import type { SloReport, SloReportList } from '@synack/shared/wire/slo-report';
 import { Redis } from 'ioredis';
+import { connectLocalRedis, redisInfo } from './local-redis.ts';
 import { percentile } from './scheduling/proc-sample.ts';
 
 const { values } = parseArgs({
@@ -101,12 +102,12 @@ else await mainRole();
 async function mainRole(): Promise<void> {
   if (!values.out) throw new TypeError('--out FILE is needed');
   const nowMs = Date.now();
-  const redis = await connect(port);
+  const redis = await connectLocalRedis(port);
   await redis.flushall();
-  const redisVersion = (await info(redis, 'server')).redis_version;
+  const redisVersion = (await redisInfo(redis, 'server')).redis_version;
   const liveFormatCheck = await checkFillerAgainstScript(redis, nowMs);
   await redis.flushall();
-  const baseline = Number((await info(redis, 'memory')).used_memory);
+  const baseline = Number((await redisInfo(redis, 'memory')).used_memory);
 
   // Eight distinct full ring pairs, shared by all series: contents do not change sizes.
   const templates = Array.from({ length: 8 }, (_, seed) => ({
@@ -128,7 +129,7 @@ async function mainRole(): Promise<void> {
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
   const fillSeconds = (performance.now() - fillStart) / 1000;
-  const filled = await info(redis, 'memory');
+  const filled = await redisInfo(redis, 'memory');
   const series = targetCount * REGIONS.length;
   const usedMemory = Number(filled.used_memory);
   const first = names[0] ?? targetName(0);
@@ -716,33 +717,6 @@ function printTable(result: {
     process.stderr.write(
       `${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}\n`,
     );
-}
-
-async function connect(redisPort: number): Promise<Redis> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const client = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return client;
-    } catch (error) {
-      client.disconnect();
-      if (performance.now() > deadline)
-        throw new Error(`redis-server on port ${redisPort} did not answer`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
-async function info(redis: Redis, section: string): Promise<Record<string, string>> {
-  const text = await redis.info(section);
-  return Object.fromEntries(
-    text
-      .split('\r\n')
-      .filter((line) => line.includes(':'))
-      .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
-  );
 }
 
 function round(value: number, digits: number): number {

@@ -195,7 +195,8 @@ export class ResultsConsumer {
         continue;
       }
       inputs.push(input);
-      const extras = onDemandExtrasSchema.parse(item);
+      // Only on-demand items carry these: the scheduled stream, most of the load, skips the parse.
+      const extras = item.requestId ? onDemandExtrasSchema.parse(item) : {};
       attempts.push({
         ...(extras.timeoutMs !== undefined ? { timeoutMs: extras.timeoutMs } : {}),
         ...(extras.sourcePorts !== undefined ? { sourcePorts: extras.sourcePorts } : {}),
