@@ -56,7 +56,7 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
           return queue;
         },
       },
-      { target, regions },
+      { targets: [target], regions },
     );
     const records: AttemptRecord[] = Object.values(result.byRegion).flat();
     if (flags.json) {

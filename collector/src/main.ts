@@ -2,6 +2,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { probeOnDemand } from '@synack/scheduler/on-demand-probe';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { onDemandQueueName } from '@synack/shared/wire/queue-names';
@@ -10,18 +11,26 @@ import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { agentIntake } from './agents/agent-intake.ts';
 import { createApp } from './api/create-app.ts';
+import { mountOpenApi } from './api/openapi-document.ts';
+import { mountProbeRoutes } from './api/probe-routes.ts';
 import { redisReads } from './api/redis-reads.ts';
 import { mountSloRoutes } from './api/slo-routes.ts';
+import { mountSlackRoutes } from './chat/slack-routes.ts';
+import { readSlackSecret } from './chat/slack-secret.ts';
 import { mountDashboard } from './dashboard/mount-dashboard.ts';
 import { DiagnosisService } from './diagnosis/diagnosis-service.ts';
 import { PathTracer } from './diagnosis/path-tracer.ts';
 import { ResultsConsumer } from './ingest/results-consumer.ts';
+import { AuditLog } from './probes/audit-log.ts';
+import { ProbeService } from './probes/probe-service.ts';
+import { RateGate } from './probes/rate-gate.ts';
+import { resolveHost } from './probes/resolve-host.ts';
 import { sendAlert } from './slo/alert-sender.ts';
 import { SloService } from './slo/slo-service.ts';
 import { readSeries } from './store/read-series.ts';
 import { AttemptTracer } from './telemetry/attempt-tracer.ts';
 import { CollectorMetrics } from './telemetry/collector-metrics.ts';
-import { DerivedIdGenerator } from './telemetry/request-ids.ts';
+import { DerivedIdGenerator, requestSpanIds } from './telemetry/request-ids.ts';
 import { RedisRequestStore } from './telemetry/request-store.ts';
 import { summarizeDiagnosis } from './telemetry/summarize-diagnosis.ts';
 
@@ -68,6 +77,8 @@ export async function startCollector(options: {
   telemetry?: TelemetryOptions;
 }): Promise<CollectorHandle> {
   let config = options.config;
+  // Read now, so that an unreadable secret file stops the collector before it listens.
+  let slackSecret = readSlackSecret(config);
   const telemetry = options.telemetry ?? {};
   const otlp = telemetry.otlpEndpoint?.replace(/\/+$/, '');
   const slo = new SloService({
@@ -187,17 +198,48 @@ export async function startCollector(options: {
     tracer: pathTracer,
   });
   diagnosisStore = diagnosis.store;
+  const reads = redisReads({
+    redis: options.redis,
+    prefix: () => config.prefix,
+    historyPerSeries: () => config.collector.historyPerSeries,
+    counters: () => ({ ingested: consumer.stats.ingested, rejected: consumer.rejectedTotal }),
+    diagnoses: diagnosis.store,
+  });
+  const audit = new AuditLog(options.redis, () => config.prefix, options.logger.child({ component: 'audit' }));
+  const probes = new ProbeService({
+    config: () => config,
+    redis: options.redis,
+    liveRegions: async () =>
+      new Set(liveRunners(await options.redis.hgetall(runnersKey(config.prefix)), Date.now()).map((r) => r.region)),
+    run: (request) => probeOnDemand({ redis: options.redis, prefix: config.prefix, queueFor }, request),
+    diagnosisOf: (target) => diagnosis.store.current(target),
+    resolve: resolveHost,
+    rates: new RateGate(options.redis, () => config.prefix),
+    audit,
+    traceIdOf: (requestId) => (tracer ? requestSpanIds(requestId).traceId : null),
+    logger: options.logger,
+  });
   const app = createApp(
-    redisReads({
-      redis: options.redis,
-      prefix: () => config.prefix,
-      historyPerSeries: () => config.collector.historyPerSeries,
-      counters: () => ({ ingested: consumer.stats.ingested, rejected: consumer.rejectedTotal }),
-      diagnoses: diagnosis.store,
-    }),
+    reads,
     options.logger,
     agentIntake({ config: () => config, redis: options.redis, snapshots: diagnosis.snapshots }),
+    { tokens: () => config.api.tokens, audit },
   );
+  mountProbeRoutes(app, probes, audit);
+  const slack = mountSlackRoutes(app, {
+    config: () => config,
+    secret: () => slackSecret,
+    redis: options.redis,
+    probes,
+    reads: {
+      targets: () => reads.targets(),
+      diagnosis: (target) => diagnosis.store.current(target),
+      slo: async (target) => (await slo.reports({ target }))[0] ?? null,
+    },
+    audit,
+    logger: options.logger.child({ component: 'slack' }),
+  });
+  mountOpenApi(app);
   mountSloRoutes(app, {
     // The default report is the SLO service's latest when fresh; other windows are computed.
     reports: (query) =>
@@ -237,7 +279,16 @@ export async function startCollector(options: {
   tracer?.start();
   const host = options.listen.hostname.includes(':') ? `[${options.listen.hostname}]` : options.listen.hostname;
   const url = `http://${host}:${port}`;
-  options.logger.info({ url }, 'collector API listening');
+  options.logger.info(
+    {
+      url,
+      apiTokens: config.api.tokens.length,
+      slackCommand: slackSecret === null ? 'off (no signing secret)' : 'on',
+    },
+    'collector API listening',
+  );
+  if (config.api.tokens.length === 0)
+    options.logger.warn('no API tokens configured: read routes are open, on-demand probes over HTTP are off');
   return {
     consumer,
     diagnosis,
@@ -246,10 +297,14 @@ export async function startCollector(options: {
     tracer,
     url,
     setConfig(next) {
+      slackSecret = readSlackSecret(next);
       config = next;
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Probes under way get a few seconds to end and be posted to Slack; past that, their reports
+      // turn `abandoned` and the requester is not left hanging on a stopping collector.
+      await Promise.race([Promise.all([probes.drain(), slack.drain()]), sleep(SHUTDOWN_EXPORT_MS)]);
       await consumer.stop();
       await diagnosis.stop();
       await slo.stop();

@@ -30,6 +30,16 @@ const config = (targets: TargetConfig[]): SynackConfig => ({
   collector: { historyPerSeries: 50, listen: '127.0.0.1:8470' },
   agents: [],
   alerts: [],
+  api: { tokens: [] },
+  slack: { signingSecret: null, signingSecretFile: null, responseUrlHosts: [] },
+  onDemand: {
+    allow: [],
+    rateLimits: {
+      perUser: { count: 10, perMs: 60_000 },
+      perChannel: { count: 30, perMs: 60_000 },
+      perTarget: { count: 20, perMs: 60_000 },
+    },
+  },
 });
 
 describe('targetOffsetMs', () => {

@@ -8,10 +8,13 @@ import type { Cluster, Redis } from 'ioredis';
 
 /** What an on-demand probe asks for. */
 export type OnDemandRequest = {
-  target: Omit<ProbeJobTarget, 'atMs'>;
+  /** One target, or several probed together (e.g. each address a name resolved to). */
+  targets: readonly Omit<ProbeJobTarget, 'atMs'>[];
   regions: readonly string[];
-  /** Give up on regions that have not answered after this long. Default: target timeout + 10 s. */
+  /** Give up on regions that have not answered after this long. Default: the longest target timeout + 10 s. */
   waitMs?: number;
+  /** Chosen by the caller when it must name the request before it ends; default a random UUID. */
+  requestId?: string;
 };
 
 /** What every region saw. `missing` lists regions whose runner did not finish in time. */
@@ -45,12 +48,12 @@ export async function probeOnDemand(deps: OnDemandDeps, request: OnDemandRequest
       `no live runner in region${dead.length > 1 ? 's' : ''} ${dead.join(', ')} (start one: synack runner --region ${dead[0]} --config …)`,
     );
   }
-  const requestId = randomUUID();
+  const requestId = request.requestId ?? randomUUID();
   const job: ProbeJob = {
     v: PROBE_JOB_VERSION,
     origin: 'on_demand',
     requestId,
-    targets: [{ ...request.target, atMs: 0 }],
+    targets: request.targets.map((target) => ({ ...target, atMs: 0 })),
   };
   await Promise.all(
     request.regions.map((region) =>
@@ -62,7 +65,7 @@ export async function probeOnDemand(deps: OnDemandDeps, request: OnDemandRequest
     ),
   );
   const key = `${deps.prefix}:od:${requestId}`;
-  const deadline = now() + (request.waitMs ?? request.target.timeoutMs + 10_000);
+  const deadline = now() + (request.waitMs ?? Math.max(...request.targets.map((t) => t.timeoutMs)) + 10_000);
   const byRegion: Record<string, AttemptRecord[]> = Object.fromEntries(request.regions.map((r) => [r, []]));
   const done = new Set<string>();
   let read = 0;

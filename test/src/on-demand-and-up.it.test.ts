@@ -84,14 +84,16 @@ targets:
   it('probes from every asked region now and returns what each saw', async () => {
     const closed = await closedPort();
     const result = await probeOnDemand(deps(), {
-      target: {
-        name: 'adhoc',
-        address: '127.0.0.1',
-        port: closed,
-        probes: ['connect'],
-        families: ['v4'],
-        timeoutMs: 1000,
-      },
+      targets: [
+        {
+          name: 'adhoc',
+          address: '127.0.0.1',
+          port: closed,
+          probes: ['connect'],
+          families: ['v4'],
+          timeoutMs: 1000,
+        },
+      ],
       regions: ['r1', 'r2'],
     });
     expect(result.missing).toEqual([]);
@@ -104,14 +106,16 @@ targets:
   it('fails clearly when a region has no live runner', async () => {
     await expect(
       probeOnDemand(deps(), {
-        target: {
-          name: 'open',
-          address: '127.0.0.1',
-          port: open.port,
-          probes: ['connect'],
-          families: ['v4'],
-          timeoutMs: 1000,
-        },
+        targets: [
+          {
+            name: 'open',
+            address: '127.0.0.1',
+            port: open.port,
+            probes: ['connect'],
+            families: ['v4'],
+            timeoutMs: 1000,
+          },
+        ],
         regions: ['r1', 'r3'],
       }),
     ).rejects.toMatchObject({ code: 'SYNACK_ERR_NO_RUNNER', message: expect.stringContaining('r3') });

@@ -156,7 +156,7 @@ targets:
             return queue;
           },
         },
-        { target: { ...jobTargetOf(config.targets[0] as TargetConfig), sourcePorts: 3 }, regions: ['a', 'b'] },
+        { targets: [{ ...jobTargetOf(config.targets[0] as TargetConfig), sourcePorts: 3 }], regions: ['a', 'b'] },
       );
       expect(result.missing).toEqual([]);
       const [root] = await receiver.waitForSpans(

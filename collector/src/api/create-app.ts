@@ -1,12 +1,15 @@
 import type { AttemptRecord } from '@synack/shared/attempt-record';
-import type { AgentConfig } from '@synack/shared/config/synack-config';
+import type { AgentConfig, ApiTokenConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { agentSnapshotSchema } from '@synack/shared/wire/agent-snapshot';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 import type { DiagnosisRecord } from '../diagnosis/diagnosis-state.ts';
+import type { AuditLog } from '../probes/audit-log.ts';
+import { authenticateToken, grants, routeAccess } from './api-auth.ts';
+import { agentWaitQuery, attemptsQuery, describeIssue, diagnosesQuery } from './api-schemas.ts';
 import type { TargetStatus } from './target-status.ts';
 
 /** What the API reads; the collector passes its Redis-backed implementation, tests a fake. */
@@ -31,25 +34,41 @@ export type AgentIntake = {
   watch(agent: AgentConfig): Promise<AgentWatch>;
 };
 
-const name = z.string().regex(/^[a-z0-9-]{1,63}$/, 'expected [a-z0-9-], 1 to 63 characters');
-const attemptsQuery = z.object({
-  target: name,
-  region: z
-    .string()
-    .regex(/^[a-z0-9-]{1,32}$/, 'expected [a-z0-9-], 1 to 32 characters')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
-});
+/** The HTTP statuses the API answers errors with. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 503;
 
 /** An error the API answers with its status and `{ error: { code, message } }`. */
 export class HttpError extends Error {
-  readonly status: 400 | 401 | 404 | 413;
+  readonly status: ErrorStatus;
   readonly code: string;
-  constructor(status: 400 | 401 | 404 | 413, code: string, message: string) {
+  readonly headers: Record<string, string>;
+  constructor(status: ErrorStatus, code: string, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.headers = headers;
   }
+}
+
+/** Who may use the API: the configured tokens (read at each request, so a new config applies at once). */
+export type ApiAccess = {
+  tokens: () => readonly ApiTokenConfig[];
+  audit?: AuditLog;
+};
+
+const tokenOfRequest = new WeakMap<Request, ApiTokenConfig>();
+
+/** The API token a request was authenticated with (`null` when the API has no tokens). */
+export function tokenOf(c: Context): ApiTokenConfig | null {
+  return tokenOfRequest.get(c.req.raw) ?? null;
+}
+
+/** The requester's address: the proxy's X-Forwarded-For first entry, or the socket's peer. */
+export function clientIp(c: Context): string {
+  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+  if (forwarded) return forwarded.slice(0, 64);
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
 /**
@@ -57,8 +76,44 @@ export class HttpError extends Error {
  * `{ error: { code, message } }`; a bad query names the field. Built by a factory so tests drive it
  * with `app.request()`.
  */
-export function createApp(reads: CollectorReads, logger: Logger, agents?: AgentIntake): Hono {
+export function createApp(reads: CollectorReads, logger: Logger, agents?: AgentIntake, access?: ApiAccess): Hono {
   const app = new Hono();
+  app.use('*', async (c, next) => {
+    const needed = routeAccess(c.req.method, c.req.path);
+    if (needed.scope === 'public') return next();
+    const tokens = access?.tokens() ?? [];
+    // With no token configured the read routes stay open (a local collector on 127.0.0.1);
+    // probing and the audit log are never open.
+    if (tokens.length === 0) {
+      if (needed.scope === 'read') return next();
+      throw new HttpError(
+        403,
+        'SYNACK_ERR_FORBIDDEN',
+        `no API tokens are configured, so ${needed.scope} routes are off (add api.tokens or SYNACK_API_TOKENS)`,
+      );
+    }
+    const token = authenticateToken(tokens, c.req.header('authorization'));
+    if (!token) {
+      const ip = clientIp(c);
+      logger.warn({ path: c.req.path, ip }, 'API request refused: bad or missing credential');
+      await access?.audit?.record({
+        atMs: Date.now(),
+        actor: { via: 'anonymous', ip },
+        action: 'auth_failed',
+        target: `${c.req.method} ${c.req.path}`.slice(0, 200),
+        decision: 'refused',
+        reason: 'bad_token',
+        ip,
+      });
+      throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized', { 'www-authenticate': 'Bearer' });
+    }
+    if (!grants(token, needed.scope, needed.alsoAccepted)) {
+      logger.warn({ path: c.req.path, token: token.name, needed: needed.scope }, 'API request refused: scope');
+      throw new HttpError(403, 'SYNACK_ERR_FORBIDDEN', `token "${token.name}" lacks the ${needed.scope} scope`);
+    }
+    tokenOfRequest.set(c.req.raw, token);
+    return next();
+  });
   if (agents) mountAgentRoutes(app, agents, logger);
   app.get('/healthz', async (c) => {
     const health = await reads.health();
@@ -68,35 +123,27 @@ export function createApp(reads: CollectorReads, logger: Logger, agents?: AgentI
   app.get('/v1/targets', async (c) => c.json({ targets: await reads.targets() }));
   app.get('/v1/attempts', async (c) => {
     const parsed = attemptsQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'query';
-      throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`);
-    }
+    if (!parsed.success) throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', describeIssue(parsed.error, 'query'));
     return c.json({ attempts: await reads.attempts(parsed.data) });
   });
   app.get('/v1/diagnoses', async (c) => {
-    const target = c.req.query('target');
-    if (target !== undefined) {
-      const parsed = name.safeParse(target);
-      if (!parsed.success)
-        throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', `target: ${parsed.error.issues[0]?.message}`);
-    }
-    return c.json(await reads.diagnoses(target));
+    const parsed = diagnosesQuery.safeParse(c.req.query());
+    if (!parsed.success) throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', describeIssue(parsed.error, 'query'));
+    return c.json(await reads.diagnoses(parsed.data.target));
   });
   app.notFound(() => {
     throw new HttpError(404, 'SYNACK_ERR_NOT_FOUND', 'no such route');
   });
   app.onError((error, c) => {
-    if (error instanceof HttpError)
+    if (error instanceof HttpError) {
+      for (const [header, value] of Object.entries(error.headers)) c.header(header, value);
       return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    }
     logger.error({ err: error.message, path: c.req.path }, 'API error');
     return c.json({ error: { code: 'SYNACK_ERR_INTERNAL', message: 'internal error' } }, 500);
   });
   return app;
 }
-
-const waitQuery = z.object({ timeoutMs: z.coerce.number().int().min(0).max(30_000).default(25_000) });
 
 // Agents authenticate with their own bearer token. A failure gets a 401 without detail, and is
 // logged for audit (never the token).
@@ -142,7 +189,7 @@ function mountAgentRoutes(app: Hono, agents: AgentIntake, logger: Logger): void 
   );
   app.get('/v1/agent/wait', async (c) => {
     const agent = who(c.req.header('authorization'), c.req.path, c.req.header('x-forwarded-for'));
-    const query = waitQuery.safeParse(c.req.query());
+    const query = agentWaitQuery.safeParse(c.req.query());
     if (!query.success)
       throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', `timeoutMs: ${query.error.issues[0]?.message}`);
     const snapshotWanted = await agents.wait(agent, query.data.timeoutMs);

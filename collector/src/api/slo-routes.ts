@@ -17,7 +17,7 @@ export type SloRoutesDeps = {
 
 // The SLO rings keep 31 days of hours.
 const MAX_WINDOW_MS = 31 * 86_400_000;
-const windowQuery = z.object({
+export const sloWindowQuery = z.object({
   window: z
     .string()
     .optional()
@@ -41,7 +41,7 @@ function bad(message: string): never {
 }
 
 function windowOf(query: Record<string, string>): number | undefined {
-  const parsed = windowQuery.safeParse(query);
+  const parsed = sloWindowQuery.safeParse(query);
   if (!parsed.success) bad(`window: ${parsed.error.issues[0]?.message}`);
   return parsed.data.window;
 }

@@ -21,7 +21,7 @@ export const SERIES_MIN_WINDOW_MS = 5 * 60_000;
 
 const WINDOW_MESSAGE = 'expected a duration from 5m to 31d in m, h or d, such as 1h or 7d';
 
-const seriesQuery = z.object({
+export const seriesQuery = z.object({
   target: z.string().regex(/^[a-z0-9-]{1,63}$/, 'expected [a-z0-9-], 1 to 63 characters'),
   window: z
     .string()

@@ -69,14 +69,16 @@ export class PathTracer {
       const result = await probeOnDemand(
         { redis, prefix: prefix(), queueFor: this.options.queueFor, now },
         {
-          target: {
-            ...jobTargetOf(target),
-            families: [family],
-            probes: ['syn'],
-            // One SYN per hop, all hops at once: the trace takes about one timeout.
-            timeoutMs: Math.min(target.timeoutMs, 2000),
-            trace: { maxHops: MAX_HOPS },
-          },
+          targets: [
+            {
+              ...jobTargetOf(target),
+              families: [family],
+              probes: ['syn'],
+              // One SYN per hop, all hops at once: the trace takes about one timeout.
+              timeoutMs: Math.min(target.timeoutMs, 2000),
+              trace: { maxHops: MAX_HOPS },
+            },
+          ],
           regions: [region],
           waitMs: 20_000,
         },

@@ -224,3 +224,32 @@ export function checkHttpUrl(input: unknown): Checked<string> {
     return fail(hint);
   }
 }
+
+/** A rate limit: `10/1m` is 10 per minute (`count/duration`). */
+export type Rate = { count: number; perMs: number };
+
+/** A rate like `10/1m` or `100/1h`: a positive whole count per duration. */
+export function checkRate(input: unknown): Checked<Rate> {
+  const hint = `expected a rate like 10/1m (a count per duration), got ${describeValue(input)}`;
+  if (typeof input !== 'string') return fail(hint);
+  const match = /^\s*([0-9]{1,6})\s*\/\s*(\S+)\s*$/.exec(input);
+  if (!match) return fail(hint);
+  const count = Number(match[1]);
+  const per = checkDuration(1000, 86_400_000)(match[2]);
+  if (count < 1) return fail(`the count must be at least 1, got ${input}`);
+  if (!per.ok) return fail(`${per.message} (in ${input})`);
+  return ok({ count, perMs: per.value });
+}
+
+/** A host name or IP, with an optional port: where replies may be posted (`hooks.slack.com`, `127.0.0.1:8080`). */
+export function checkHostPort(input: unknown): Checked<string> {
+  const hint = `expected a host like hooks.slack.com or 127.0.0.1:8080, got ${describeValue(input)}`;
+  if (typeof input !== 'string' || input.length > 260) return fail(hint);
+  try {
+    const url = new URL(`http://${input}`);
+    if (url.host !== input.toLowerCase() || url.pathname !== '/' || url.username || url.password) return fail(hint);
+    return ok(url.host);
+  } catch {
+    return fail(hint);
+  }
+}

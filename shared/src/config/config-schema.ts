@@ -7,6 +7,7 @@ import {
   checkCidr,
   checkDuration,
   checkEnvName,
+  checkHostPort,
   checkHttpUrl,
   checkLabelValue,
   checkListen,
@@ -16,6 +17,7 @@ import {
   checkPortRanges,
   checkPositiveInteger,
   checkPositiveNumber,
+  checkRate,
   checkRedis,
   describeValue,
   formatDurationMs,
@@ -190,6 +192,50 @@ export const alertSinkSchema = z
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'expected one of url or url_env' });
   });
 
+/** What an API token may do: `read` the API, start `probe`s, or everything (`admin`). */
+export const API_SCOPES = ['read', 'probe', 'admin'] as const;
+
+/**
+ * One entry of `api.tokens`: a bearer token for the HTTP API, stored as its SHA-256 (the token
+ * itself never sits in this file; `synack token create` makes one and prints this entry).
+ */
+export const apiTokenSchema = z.strictObject({
+  name: field(name('a token name')),
+  sha256: field(checkPattern(/^[0-9a-f]{64}$/, 'the SHA-256 of the token, 64 lower-case hex digits (sha256sum)')),
+  scopes: list(
+    z.enum(API_SCOPES, {
+      error: (issue) => `expected read, probe or admin, got ${describeValue(issue.input)}`,
+    }),
+  ),
+});
+
+/** `api:`. Tokens in SYNACK_API_TOKENS are added to these. */
+export const apiSchema = z.strictObject({ tokens: z.array(apiTokenSchema).optional() });
+
+/**
+ * `slack:`, the slash command. The signing secret is read from `signing_secret_file`, or from
+ * SYNACK_SLACK_SIGNING_SECRET; `response_url_hosts` adds hosts (`host` or `host:port`) that
+ * replies may be posted to besides Slack's own.
+ */
+export const slackSchema = z.strictObject({
+  signing_secret_file: field(
+    checkPattern(/^\/.+/, 'an absolute path to the file holding the signing secret'),
+  ).optional(),
+  response_url_hosts: list(field(checkHostPort)).optional(),
+});
+
+/** `on_demand:`, what chat and the API may probe besides configured targets, and how often. */
+export const onDemandSchema = z.strictObject({
+  allow: z.array(allowRuleSchema).optional(),
+  rate_limits: z
+    .strictObject({
+      per_user: field(checkRate).optional(),
+      per_channel: field(checkRate).optional(),
+      per_target: field(checkRate).optional(),
+    })
+    .optional(),
+});
+
 /**
  * The YAML file as written (snake_case keys), checked field by field. Its output still has the
  * file's shape, with values normalized (durations in ms, canonical addresses and CIDRs, port
@@ -218,6 +264,9 @@ export const configSchema = z.strictObject({
   collector: collectorSchema.optional(),
   agents: z.array(agentSchema).optional(),
   alerts: z.array(alertSinkSchema).optional(),
+  api: apiSchema.optional(),
+  slack: slackSchema.optional(),
+  on_demand: onDemandSchema.optional(),
   targets: z.array(targetSchema),
 });
 
@@ -231,6 +280,7 @@ export type RawCollector = z.output<typeof collectorSchema>;
 export type RawAgent = z.output<typeof agentSchema>;
 export type RawSlo = z.output<typeof sloSchema>;
 export type RawAlertSink = z.output<typeof alertSinkSchema>;
+export type RawOnDemand = z.output<typeof onDemandSchema>;
 
 const EXPECTED: Record<string, string> = {
   object: 'a mapping',

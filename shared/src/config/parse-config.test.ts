@@ -128,6 +128,16 @@ const EXPECTED: SynackConfig = {
     },
   },
   collector: { historyPerSeries: 20, listen: '[::1]:9000' },
+  api: { tokens: [] },
+  slack: { signingSecret: null, signingSecretFile: null, responseUrlHosts: [] },
+  onDemand: {
+    allow: [],
+    rateLimits: {
+      perUser: { count: 10, perMs: 60_000 },
+      perChannel: { count: 30, perMs: 60_000 },
+      perTarget: { count: 20, perMs: 60_000 },
+    },
+  },
   agents: [],
   alerts: [
     { kind: 'slack', url: null, urlEnv: 'SYNACK_SLACK_WEBHOOK' },

@@ -2,17 +2,22 @@ import type { z } from 'zod';
 import { AddressFamily } from '../address-family.ts';
 import { compileAllowList } from '../allow-list.ts';
 import { ProbeKind } from '../probe-outcome.ts';
+import { Secret } from '../secret.ts';
+import { apiTokensFromEnv } from './api-tokens-env.ts';
 import { checkRedis } from './config-fields.ts';
 import {
   agentSchema,
   alertSinkSchema,
+  apiSchema,
   collectorSchema,
   configSchema,
   defaultsSchema,
   groupSchema,
+  onDemandSchema,
   type RawControl,
   type RawSettings,
   runnerSchema,
+  slackSchema,
   targetSchema,
 } from './config-schema.ts';
 import { isRecord, salvage } from './salvage.ts';
@@ -24,7 +29,16 @@ import {
   type Level,
   UNKNOWN,
 } from './settings-chain.ts';
-import type { AlertSinkConfig, ControlTarget, SloConfig, SynackConfig, TargetConfig } from './synack-config.ts';
+import type {
+  AlertSinkConfig,
+  ApiTokenConfig,
+  ControlTarget,
+  OnDemandConfig,
+  RateLimit,
+  SloConfig,
+  SynackConfig,
+  TargetConfig,
+} from './synack-config.ts';
 
 /** A problem found across fields, located by its path in the file (`at: 'key'`: at the key itself). */
 export type PathIssue = { path: readonly (string | number)[]; message: string; at?: 'key' };
@@ -146,7 +160,30 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
 
   const runner = salvage(runnerSchema, root.runner);
   const collector = salvage(collectorSchema, root.collector);
-  complete &&= runner.complete && collector.complete;
+  const api = salvage(apiSchema, root.api);
+  const slack = salvage(slackSchema, root.slack);
+  const onDemand = salvage(onDemandSchema, root.on_demand);
+  complete &&= runner.complete && collector.complete && api.complete && slack.complete && onDemand.complete;
+  const tokens: ApiTokenConfig[] = (api.value.tokens ?? []).map((t) => ({ ...t, from: 'file' as const }));
+  const tokenNames = new Map<string, number>();
+  tokens.forEach((token, index) => {
+    const first = tokenNames.get(token.name);
+    if (first === undefined) tokenNames.set(token.name, index);
+    else
+      issues.push({
+        path: ['api', 'tokens', index, 'name'],
+        message: `duplicate token name "${token.name}" (first at line ${context.lineOf(['api', 'tokens', first, 'name'])})`,
+      });
+  });
+  const fromEnv = apiTokensFromEnv(context.env.SYNACK_API_TOKENS);
+  if (fromEnv.ok) {
+    for (const token of fromEnv.tokens) {
+      if (tokenNames.has(token.name))
+        envIssues.push({ name: 'SYNACK_API_TOKENS', message: `token name "${token.name}" is also in api.tokens` });
+      else tokens.push(token);
+    }
+  } else envIssues.push({ name: 'SYNACK_API_TOKENS', message: fromEnv.message });
+  const envSlackSecret = context.env.SYNACK_SLACK_SIGNING_SECRET?.trim();
   if (isRecord(root.runner) && isRecord(root.runner.controls)) {
     for (const region of Object.keys(root.runner.controls)) {
       if (declared && !declared.has(region)) {
@@ -271,6 +308,13 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
     },
     agents,
     alerts,
+    api: { tokens },
+    slack: {
+      signingSecret: envSlackSecret ? new Secret(envSlackSecret) : null,
+      signingSecretFile: slack.value.signing_secret_file ?? null,
+      responseUrlHosts: unique(slack.value.response_url_hosts ?? []),
+    },
+    onDemand: onDemandOf(onDemand.value),
   };
   return { issues, envIssues, config };
 }
@@ -311,6 +355,24 @@ function resolveSlo(chain: readonly Level[], issues: PathIssue[]): SloConfig | u
     burnAlerts:
       merged.burn_alerts?.map((a) => ({ severity: a.severity, longMs: a.long, shortMs: a.short, factor: a.factor })) ??
       DEFAULT_BURN_ALERTS,
+  };
+}
+
+const DEFAULT_RATES = {
+  perUser: { count: 10, perMs: 60_000 },
+  perChannel: { count: 30, perMs: 60_000 },
+  perTarget: { count: 20, perMs: 60_000 },
+} satisfies OnDemandConfig['rateLimits'];
+
+function onDemandOf(raw: z.output<typeof onDemandSchema>): OnDemandConfig {
+  const rate = (value: RateLimit | undefined, fallback: RateLimit) => value ?? fallback;
+  return {
+    allow: raw.allow ?? [],
+    rateLimits: {
+      perUser: rate(raw.rate_limits?.per_user, DEFAULT_RATES.perUser),
+      perChannel: rate(raw.rate_limits?.per_channel, DEFAULT_RATES.perChannel),
+      perTarget: rate(raw.rate_limits?.per_target, DEFAULT_RATES.perTarget),
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { AddressFamily } from '../address-family.ts';
 import type { ProbeKind } from '../probe-outcome.ts';
+import type { Secret } from '../secret.ts';
 
 /** One allow-list rule: what runners may ever probe. */
 export type AllowRule = {
@@ -58,6 +59,46 @@ export type AgentConfig = { id: string; tokenSha256: string; targets: readonly s
 /** Where a runner checks that it can probe at all (a target known to answer). */
 export type ControlTarget = { address: string; port: number; intervalMs: number };
 
+/** What an API token may do. `admin` may do everything. */
+export type ApiScope = 'read' | 'probe' | 'admin';
+
+/** A bearer token of the HTTP API, known only by its SHA-256. */
+export type ApiTokenConfig = {
+  name: string;
+  /** Hex SHA-256 of the token. */
+  sha256: string;
+  scopes: readonly ApiScope[];
+  /** Where it was declared: `api.tokens` in the file, or SYNACK_API_TOKENS. */
+  from: 'file' | 'environment';
+};
+
+/** At most `count` per `perMs`, with bursts up to `count`. */
+export type RateLimit = { count: number; perMs: number };
+
+/** On-demand probes from chat and the API: what they may reach besides configured targets, and how often. */
+export type OnDemandConfig = {
+  /** Addresses and ports beyond the configured targets; empty: configured targets only. */
+  allow: readonly AllowRule[];
+  rateLimits: {
+    /** Per Slack user or API token. Default 10/1m. */
+    perUser: RateLimit;
+    /** Per Slack channel. Default 30/1m. */
+    perChannel: RateLimit;
+    /** Per target (a configured name, or the address and port). Default 20/1m. */
+    perTarget: RateLimit;
+  };
+};
+
+/** The Slack slash command. Off unless a signing secret is given. */
+export type SlackConfig = {
+  /** From SYNACK_SLACK_SIGNING_SECRET; it wins over `signingSecretFile`. */
+  signingSecret: Secret | null;
+  /** Read when the collector starts. */
+  signingSecretFile: string | null;
+  /** Hosts (`host` or `host:port`) replies may be posted to besides Slack's own. */
+  responseUrlHosts: readonly string[];
+};
+
 /** A validated, normalized, frozen configuration. */
 export type SynackConfig = {
   /** The file it came from (for messages). */
@@ -79,6 +120,10 @@ export type SynackConfig = {
   };
   /** Where SLO alerts are sent; empty when none. */
   alerts: readonly AlertSinkConfig[];
+  /** HTTP API tokens, from `api.tokens` and SYNACK_API_TOKENS; none: read routes are open, probing is off. */
+  api: { tokens: readonly ApiTokenConfig[] };
+  slack: SlackConfig;
+  onDemand: OnDemandConfig;
   /** Host agents allowed to report, each with the SHA-256 of its token and the targets it serves. */
   agents: readonly AgentConfig[];
   collector: {

@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import type { SynackConfig } from '@synack/shared/config/synack-config';
+import type { Logger } from '@synack/shared/logger';
+import type { SloReport } from '@synack/shared/wire/slo-report';
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Cluster, Redis } from 'ioredis';
+import { clientIp, HttpError } from '../api/create-app.ts';
+import type { TargetStatus } from '../api/target-status.ts';
+import type { DiagnosisRecord } from '../diagnosis/diagnosis-state.ts';
+import type { Actor, AuditLog } from '../probes/audit-log.ts';
+import type { ProbeService } from '../probes/probe-service.ts';
+import { isAllowedResponseUrl, postToResponseUrl } from './response-url.ts';
+import {
+  diagnosisMessage,
+  ephemeral,
+  helpMessage,
+  probeAck,
+  probeMessage,
+  type SlackMessage,
+  sloMessage,
+  statusMessage,
+} from './slack-blocks.ts';
+import { parseSlackCommand } from './slack-command.ts';
+import { SLACK_TOLERANCE_S, verifySlackRequest } from './verify-slack-request.ts';
+
+export type SlackRoutesDeps = {
+  config: () => SynackConfig;
+  /** The signing secret, or `null` when the command is off. */
+  secret: () => string | null;
+  redis: Redis | Cluster;
+  probes: ProbeService;
+  reads: {
+    targets(): Promise<TargetStatus[]>;
+    diagnosis(target: string): Promise<DiagnosisRecord | null>;
+    slo(target: string): Promise<SloReport | null>;
+  };
+  audit: AuditLog;
+  logger: Logger;
+  post?: typeof postToResponseUrl;
+  now?: () => number;
+};
+
+const FIELD = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * `POST /slack/commands`, the `/synack` slash command. Every request is verified as Slack
+ * specifies (signature, 5-minute window) and a signature is accepted once (the record is in Redis,
+ * shared by all collectors); a failure is a bare 401, logged for audit. A probe is acknowledged at
+ * once and its results posted to the `response_url`, which must be Slack's (or a configured host).
+ */
+export function mountSlackRoutes(app: Hono, deps: SlackRoutesDeps): { drain(): Promise<void> } {
+  const now = deps.now ?? Date.now;
+  const post = deps.post ?? postToResponseUrl;
+  const deliveries = new Set<Promise<void>>();
+  const refuse = async (c: Context, reason: string) => {
+    const ip = clientIp(c);
+    deps.logger.warn({ ip, reason }, 'Slack request refused');
+    await deps.audit.record({
+      atMs: now(),
+      actor: { via: 'anonymous', ip },
+      action: 'auth_failed',
+      target: 'POST /slack/commands',
+      decision: 'refused',
+      reason,
+      ip,
+    });
+    throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized');
+  };
+  app.post(
+    '/slack/commands',
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: () => {
+        throw new HttpError(413, 'SYNACK_ERR_TOO_LARGE', 'body larger than 16 KiB');
+      },
+    }),
+    async (c) => {
+      const secret = deps.secret();
+      if (secret === null) {
+        throw new HttpError(
+          503,
+          'SYNACK_ERR_SLACK_OFF',
+          'the Slack command is off: set SYNACK_SLACK_SIGNING_SECRET or slack.signing_secret_file',
+        );
+      }
+      const rawBody = await c.req.text();
+      const signature = c.req.header('x-slack-signature');
+      const verified = verifySlackRequest({
+        secret,
+        timestamp: c.req.header('x-slack-request-timestamp'),
+        signature,
+        rawBody,
+        nowMs: now(),
+      });
+      if (!verified.ok) return refuse(c, verified.reason);
+      // A valid signature seen before is a replay: Slack signs each request anew.
+      const seenKey = `${deps.config().prefix}:slack-seen:${createHash('sha256')
+        .update(signature ?? '')
+        .digest('hex')}`;
+      const first = await deps.redis.set(seenKey, '1', 'EX', 2 * SLACK_TOLERANCE_S + 60, 'NX');
+      if (first !== 'OK') return refuse(c, 'replayed');
+      const form = new URLSearchParams(rawBody);
+      const field = (name: string) => {
+        const value = form.get(name) ?? '';
+        return FIELD.test(value) ? value : '';
+      };
+      const actor: Actor = {
+        via: 'slack',
+        team: field('team_id'),
+        user: field('user_id'),
+        userName: field('user_name'),
+        channel: field('channel_id'),
+        channelName: field('channel_name'),
+      };
+      const command = (form.get('command') ?? '/synack').slice(0, 32);
+      if (!actor.team || !actor.user || !actor.channel) {
+        return c.json(ephemeral('This request lacks team_id, user_id or channel_id; synack cannot tell who asked.'));
+      }
+      const parsed = parseSlackCommand((form.get('text') ?? '').slice(0, 500));
+      const reply = (message: SlackMessage) => c.json(message);
+      const audit = (action: string, target?: string) =>
+        deps.audit.record({
+          atMs: now(),
+          actor,
+          action,
+          ...(target ? { target } : {}),
+          decision: 'allowed',
+          ip: clientIp(c),
+        });
+      switch (parsed.command) {
+        case 'help':
+          return reply(helpMessage(command));
+        case 'invalid':
+          return reply(ephemeral(`${parsed.message}\nType \`${command} help\` for the commands.`));
+        case 'status': {
+          await audit('status', parsed.target);
+          if (!deps.config().targets.some((t) => t.name === parsed.target))
+            return reply(unknownTarget(parsed.target, deps));
+          const rows = (await deps.reads.targets()).filter((row) => row.target === parsed.target);
+          return reply(statusMessage(parsed.target, rows, await deps.reads.diagnosis(parsed.target)));
+        }
+        case 'diagnose': {
+          await audit('diagnose', parsed.target);
+          if (!deps.config().targets.some((t) => t.name === parsed.target))
+            return reply(unknownTarget(parsed.target, deps));
+          return reply(diagnosisMessage(parsed.target, await deps.reads.diagnosis(parsed.target)));
+        }
+        case 'slo': {
+          await audit('slo', parsed.target);
+          if (!deps.config().targets.some((t) => t.name === parsed.target))
+            return reply(unknownTarget(parsed.target, deps));
+          return reply(sloMessage(parsed.target, await deps.reads.slo(parsed.target)));
+        }
+        case 'probe': {
+          const responseUrl = form.get('response_url') ?? '';
+          if (!isAllowedResponseUrl(responseUrl, deps.config().slack.responseUrlHosts)) {
+            await deps.audit.record({
+              atMs: now(),
+              actor,
+              action: 'probe',
+              target: parsed.target,
+              decision: 'refused',
+              reason: 'bad_response_url',
+              ip: clientIp(c),
+            });
+            return reply(ephemeral('synack posts results only to Slack (response_url is not a Slack URL).'));
+          }
+          const started = await deps.probes.start({
+            target: parsed.target,
+            ...(parsed.regions.length > 0 ? { regions: parsed.regions } : {}),
+            actor,
+            ip: clientIp(c),
+          });
+          if (!started.ok) return reply(ephemeral(`Not probing ${parsed.target}: ${started.message}`));
+          const delivery = started.done
+            .then(async (report) => {
+              const sent = await post(responseUrl, probeMessage(report));
+              // The URL is a credential for this channel: log its host only.
+              const host = new URL(responseUrl).host;
+              if (!sent.ok)
+                deps.logger.warn(
+                  { requestId: report.id, host, status: sent.status, err: sent.error },
+                  'probe result not delivered to Slack',
+                );
+            })
+            .catch((error: Error) => deps.logger.error({ err: error.message }, 'probe result delivery failed'));
+          deliveries.add(delivery);
+          void delivery.finally(() => deliveries.delete(delivery));
+          return reply(probeAck(started.report));
+        }
+      }
+    },
+  );
+  return {
+    async drain() {
+      await Promise.allSettled([...deliveries]);
+    },
+  };
+}
+
+function unknownTarget(target: string, deps: SlackRoutesDeps): SlackMessage {
+  const names = deps.config().targets.map((t) => t.name);
+  const some = names.slice(0, 10).join(', ');
+  return ephemeral(`No configured target is named "${target}". Targets: ${some}${names.length > 10 ? ', …' : ''}`);
+}
