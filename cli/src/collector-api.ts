@@ -1,4 +1,4 @@
-import { loadConfig } from '@synack/shared/config/load-config';
+import { cliApiToken, loadConfig } from '@synack/shared/config/load-config';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import type { CliServices } from './cli-services.ts';
 import { collectorUrl } from './listen-address.ts';
@@ -14,13 +14,17 @@ export async function collectorBase(
 }
 
 /**
- * GETs `path` from the collector: the body as text, or as JSON with `json`. An unreachable
- * collector or an error status is a `SynackError` with the collector's own message when it gave one.
+ * GETs `path` from the collector, with the API token (SYNACK_API_TOKEN unless one is given). An
+ * unreachable collector or an error status is a `SynackError` with the collector's own message
+ * when it gave one.
  */
-export async function getFromCollector(baseUrl: string, path: string): Promise<Response> {
+export async function getFromCollector(baseUrl: string, path: string, token = cliApiToken()): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(30_000) });
+    response = await fetch(`${baseUrl}${path}`, {
+      signal: AbortSignal.timeout(30_000),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
   } catch (cause) {
     throw new SynackError(
       ErrorCode.socketFailed,
@@ -32,6 +36,12 @@ export async function getFromCollector(baseUrl: string, path: string): Promise<R
   }
   if (!response.ok) {
     const text = await response.text();
+    if (response.status === 401) {
+      throw new SynackError(
+        ErrorCode.socketFailed,
+        `collector at ${baseUrl} wants an API token with the read scope: set SYNACK_API_TOKEN (synack token create)`,
+      );
+    }
     let message = text.slice(0, 300);
     try {
       message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;

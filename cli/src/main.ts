@@ -21,6 +21,7 @@ const COMMANDS: Record<string, CommandFactory> = {
   agent: async () => (await import('./agent-command.ts')).agentCommand(),
   lab: async (s) => (await import('./lab-command.ts')).labCommand(s),
   up: async (s) => (await import('./up-command.ts')).upCommand(s),
+  token: async (s) => (await import('./token-command.ts')).tokenCommand(s),
 };
 
 const services = createCliServices();

@@ -6,8 +6,11 @@ import { collectorBase, getFromCollector } from './collector-api.ts';
 import { formatStatus } from './status-table.ts';
 
 /** Reads the collector's API: targets and live runners. */
-export async function fetchStatus(baseUrl: string): Promise<{ targets: TargetStatus[]; runners: RunnerHeartbeat[] }> {
-  const get = async <T>(path: string): Promise<T> => (await (await getFromCollector(baseUrl, path)).json()) as T;
+export async function fetchStatus(
+  baseUrl: string,
+  token?: string,
+): Promise<{ targets: TargetStatus[]; runners: RunnerHeartbeat[] }> {
+  const get = async <T>(path: string): Promise<T> => (await (await getFromCollector(baseUrl, path, token)).json()) as T;
   const [{ targets }, { runners }] = await Promise.all([
     get<{ targets: TargetStatus[] }>('/v1/targets'),
     get<{ runners: RunnerHeartbeat[] }>('/v1/runners'),

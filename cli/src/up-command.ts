@@ -15,6 +15,7 @@ import { createRunner } from './runner-factory.ts';
 import { runUntilSignalled } from './service-lifecycle.ts';
 import { fetchStatus } from './status-command.ts';
 import { formatStatus } from './status-table.ts';
+import { newApiToken } from './token-command.ts';
 
 type UpFlags = { config: string; dataDir: string; refresh: string; duration?: string; logLevel: string };
 
@@ -65,8 +66,21 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
     }
     return { connection, redis };
   };
+  // With API tokens configured, the status table reads the API with a read token of its own,
+  // made for this run and known only to this process.
+  const own = config.api.tokens.length > 0 ? newApiToken() : undefined;
   const collector = await startCollector({
-    config,
+    config: own
+      ? {
+          ...config,
+          api: {
+            tokens: [
+              ...config.api.tokens,
+              { name: 'synack-up', sha256: own.sha256, scopes: ['read'], from: 'environment' },
+            ],
+          },
+        }
+      : config,
     ...pair('synack-collector'),
     listen,
     logger: logger.child({ service: 'collector' }),
@@ -101,7 +115,7 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
   const live = process.stdout.isTTY;
   const render = async () => {
     try {
-      const status = await fetchStatus(collector.url);
+      const status = await fetchStatus(collector.url, own?.token);
       const table = formatStatus(status.targets, status.runners, Date.now());
       services.out(
         live

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, listener } from './support/pipeline.ts';
 import { freePort } from './support/redis-server.ts';
 import { type ServiceProcess, startService } from './support/service-process.ts';
+import { synackArgv } from './support/synack-cli.ts';
 import { startTarpit } from './support/tarpit.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
@@ -309,6 +311,22 @@ targets:
     expect(seen((e) => e.action === 'auth_failed' && e.reason === 'bad_signature')).toBe(true);
     expect(seen((e) => e.action === 'auth_failed' && e.reason === 'replayed')).toBe(true);
     expect(seen((e) => e.action === 'auth_failed' && e.reason === 'bad_token')).toBe(true);
+  });
+
+  it('lets the CLI read the API with SYNACK_API_TOKEN, and says what is missing without it', async () => {
+    const status = (env: Record<string, string>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const [node, ...args] = synackArgv('status', '--collector', url);
+        execFile(node as string, args, { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const without = await status({});
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('wants an API token with the read scope: set SYNACK_API_TOKEN');
+    const withToken = await status({ SYNACK_API_TOKEN: tokens.admin });
+    expect(withToken.code).toBe(0);
+    expect(withToken.stdout).toMatch(/^web\s+a\s+connect\s+established/m);
   });
 
   it('never writes a secret or a token to its logs', () => {

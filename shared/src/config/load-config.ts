@@ -66,3 +66,12 @@ export async function loadAgentConfig(
   }
   return { ...config, token };
 }
+
+/**
+ * The API token the CLI sends to the collector (`synack status`, `synack slo`…):
+ * SYNACK_API_TOKEN, or none when unset (a collector without tokens keeps its read routes open).
+ */
+export function cliApiToken(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const token = env.SYNACK_API_TOKEN?.trim();
+  return token ? token : undefined;
+}
