@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -418,6 +418,58 @@ targets:
     expect(day.stepMs).toBe(60 * MINUTE);
     expect(day.bucketStartMs).toHaveLength(25);
     expect(day.series[1]?.attempts.reduce((a, b) => a + b, 0)).toBe(241);
+  });
+
+  it('asks for an API token when the collector has tokens, and uses it', async () => {
+    const { redis } = fixture;
+    const token = `snk_${randomBytes(24).toString('base64url')}`;
+    const app = createApp(
+      redisReads({
+        redis,
+        prefix: () => prefix,
+        counters: () => ({ ingested: 0, rejected: 0 }),
+        historyPerSeries: () => 50,
+        diagnoses: new DiagnosisStore(redis, () => prefix),
+      }),
+      pino({ level: 'silent' }),
+      undefined,
+      {
+        tokens: () => [
+          { name: 'viewer', sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read'], from: 'file' },
+        ],
+      },
+    );
+    mountDashboard(app, { series: (target, windowMs) => readSeries(redis, prefix, target, windowMs, Date.now()) });
+    let guarded: ServerType | undefined;
+    const port = await new Promise<number>((resolve, reject) => {
+      guarded = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
+      guarded.once('error', reject);
+    });
+    const context = await browser.newContext();
+    const seen: (string | null)[] = [];
+    try {
+      const page = await context.newPage();
+      page.on('request', (request) => {
+        if (request.url().includes('/v1/targets')) seen.push(request.headers().authorization ?? null);
+      });
+      await page.goto(`http://127.0.0.1:${port}/dashboard`);
+      await page.locator('body[data-state="token"]').waitFor();
+      expect(await page.locator('#token-why').textContent()).toMatch(/^this collector wants an API token/);
+      await page.locator('#token').fill('snk_wrong_token_0123456789');
+      await page.locator('#token-form button').click();
+      await page.locator('#token-why', { hasText: 'the API token was refused' }).waitFor();
+      await page.locator('#token').fill(token);
+      await page.locator('#token-form button').click();
+      await page.locator('body[data-state="ready"]').waitFor();
+      expect(await page.locator('#grid tbody tr').count()).toBeGreaterThan(0);
+      expect(await page.locator('#token-form').isHidden()).toBe(true);
+      expect(seen).toEqual([null, 'Bearer snk_wrong_token_0123456789', `Bearer ${token}`]);
+      // Kept for the tab, never in the address.
+      expect(page.url()).not.toContain(token);
+    } finally {
+      await context.close();
+      await new Promise<void>((resolve) => (guarded ? guarded.close(() => resolve()) : resolve()));
+    }
   });
 });
 

@@ -22,9 +22,19 @@ const state = {
   refreshing: null,
 };
 
+// A collector with API tokens wants one with the read scope. It is asked for on the first 401 and
+// kept for this tab only (sessionStorage), never in the URL, where it would end up in history and logs.
+const TOKEN_KEY = 'synack-api-token';
+
+class Unauthorized extends Error {}
+
 /** GET a JSON document from the collector; `null` for a 404 when `optional`. Throws with the API's message. */
 async function getJson(path, optional = false) {
-  const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const response = await fetch(path, { headers, cache: 'no-store' });
+  if (response.status === 401)
+    throw new Unauthorized(token ? 'the API token was refused' : 'this collector wants an API token');
   if (optional && response.status === 404) return null;
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new Error(`${path.split('?')[0]}: ${body?.error?.message ?? `HTTP ${response.status}`}`);
@@ -47,6 +57,11 @@ async function refresh() {
     else problems.push(diagnoses.reason);
     if (slo.status === 'fulfilled') state.slo = await withBurnDowns(slo.value, problems);
     else problems.push(slo.reason);
+    const refused = problems.find((problem) => problem instanceof Unauthorized);
+    if (refused) {
+      askForToken(refused.message);
+      return;
+    }
     if (!state.selected || !knownTargets().includes(state.selected)) state.selected = knownTargets()[0] ?? null;
     renderOverview();
     problems.push(...(await refreshDetail()));
@@ -59,7 +74,8 @@ async function refresh() {
     await state.refreshing;
   } finally {
     state.refreshing = null;
-    state.timer = setTimeout(refresh, REFRESH_MS);
+    // Asking for a token: no more refused requests until one is given.
+    if (document.body.dataset.state !== 'token') state.timer = setTimeout(refresh, REFRESH_MS);
   }
 }
 
@@ -170,3 +186,21 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') refresh();
 });
 refresh();
+
+function askForToken(why) {
+  const form = byId('token-form');
+  byId('token-why').textContent = `${why}: paste a token with the read scope (synack token create --scopes read).`;
+  form.hidden = false;
+  document.body.dataset.state = 'token';
+  byId('token').focus();
+}
+
+byId('token-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = byId('token').value.trim();
+  if (!value) return;
+  sessionStorage.setItem(TOKEN_KEY, value);
+  byId('token').value = '';
+  byId('token-form').hidden = true;
+  void refresh();
+});
