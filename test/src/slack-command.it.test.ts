@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { signSlackRequest } from '@synack/collector/chat/verify-slack-request';
 import type { ProbeReport } from '@synack/shared/wire/probe-report';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.ts';
 import { closedPort, listener } from './support/pipeline.ts';
 import { freePort } from './support/redis-server.ts';
 import { type ServiceProcess, startService } from './support/service-process.ts';
@@ -53,6 +54,7 @@ describe('the /synack slash command and the probe API against `synack up`', () =
   let url: string;
   let slack: Awaited<ReturnType<typeof fakeSlack>>;
   let tarpit: Awaited<ReturnType<typeof startTarpit>>;
+  let receiver: OtlpReceiver;
   const servers: Server[] = [];
 
   const sign = (fields: Record<string, string>, at = Math.floor(Date.now() / 1000)) => {
@@ -98,6 +100,7 @@ describe('the /synack slash command and the probe API against `synack up`', () =
     dir = await mkdtemp(join(tmpdir(), 'synack-slack-'));
     slack = await fakeSlack();
     tarpit = await startTarpit();
+    receiver = await startOtlpReceiver();
     const open = await listener();
     servers.push(open.server, slack.server);
     const closed = await closedPort();
@@ -127,15 +130,11 @@ targets:
   - { name: slow, address: 127.0.0.1, port: ${tarpit.port}, interval: 1h, timeout: 2s }
 `,
     );
-    up = startService([
-      'up',
-      '--config',
-      join(dir, 'synack.yaml'),
-      '--data-dir',
-      join(dir, 'redis'),
-      '--log-level',
-      'info',
-    ]);
+    up = startService(
+      ['up', '--config', join(dir, 'synack.yaml'), '--data-dir', join(dir, 'redis'), '--log-level', 'info'],
+      undefined,
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    );
     await waitForAsync(
       async () => /collector API (http:\/\/\S+?);?\s/.test(up.output()),
       30_000,
@@ -158,6 +157,7 @@ targets:
   afterAll(async () => {
     const code = await up?.stop();
     tarpit?.stop();
+    await receiver?.close();
     for (const server of servers) server.close();
     await rm(dir, { recursive: true, force: true });
     expect(code).toBe(0);
@@ -180,7 +180,11 @@ targets:
     expect(text).toMatch(/\*b\*\n:red_circle: connect: refused/);
     expect(text).toMatch(/\*Diagnosis:\* `unknown` \(v4 from (a|b|a, b)\)/);
     expect(text).toMatch(/• probes: [ab]\/v4 = `connect refused`/);
-    expect(text).toMatch(/request `[0-9a-f-]{36}`/);
+    const ids = /trace `([0-9a-f]{32})` · request `([0-9a-f-]{36})`/.exec(text);
+    expect(ids).not.toBeNull();
+    // The trace id shown is the request's trace: its root span is there, with a child per region's attempt.
+    const [root] = await receiver.waitForSpans((s) => s.name === 'synack probe' && s.traceId === ids?.[1], 20_000);
+    expect(root?.attributes['synack.request.id']).toBe(ids?.[2]);
     expect(text).toContain('requested by slack:T0001/U0001 (alice)');
   });
 
@@ -329,8 +333,12 @@ targets:
     expect(withToken.stdout).toMatch(/^web\s+a\s+connect\s+established/m);
   });
 
-  it('never writes a secret or a token to its logs', () => {
+  it('never writes a secret, a token or a response_url to its logs or its traces', () => {
     const output = up.output();
+    const exported = JSON.stringify(receiver.spans(), (_, v) => (typeof v === 'bigint' ? String(v) : v));
+    expect(exported).toContain('synack probe');
+    for (const value of [secret, tokens.prober, tokens.admin, '/commands/T0001/'])
+      expect(exported).not.toContain(value);
     expect(output).toContain('audit: probe allowed');
     for (const value of [secret, tokens.prober, tokens.admin]) expect(output).not.toContain(value);
     expect(output).not.toMatch(/\/commands\/T0001\/1\/[0-9a-f]{12}/);

@@ -11,9 +11,12 @@ export type ServiceProcess = {
   stop: (signal?: NodeJS.Signals) => Promise<number | string>;
 };
 
-export function startService(args: string[], logFile?: string): ServiceProcess {
+export function startService(args: string[], logFile?: string, env?: Record<string, string>): ServiceProcess {
   const [node, ...rest] = synackArgv(...args);
-  const child = spawn(node as string, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node as string, rest, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   let output = '';
   const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout, child.stderr]) {
