@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.ts';
 import { closedPort, listener } from './support/pipeline.ts';
 import { freePort } from './support/redis-server.ts';
+import { requireRawOrSkip } from './support/require-raw-or-skip.ts';
 import { type ServiceProcess, startService } from './support/service-process.ts';
 import { synackArgv } from './support/synack-cli.ts';
 import { startTarpit } from './support/tarpit.ts';
@@ -42,7 +43,8 @@ async function fakeSlack(): Promise<{ server: Server; port: number; posts: Poste
 const blockText = (post: Posted | undefined) =>
   (post?.body.blocks ?? []).map((b) => b.text?.text ?? JSON.stringify(b)).join('\n');
 
-describe('the /synack slash command and the probe API against `synack up`', () => {
+// The closed target is probed with raw SYNs too, as runners do in production: root (CAP_NET_RAW).
+describe.skipIf(requireRawOrSkip())('the /synack slash command and the probe API against `synack up`', () => {
   const secret = randomBytes(24).toString('hex');
   const tokens = {
     prober: `snk_${randomBytes(24).toString('base64url')}`,
@@ -126,7 +128,7 @@ on_demand:
   rate_limits: { per_user: 4/1m }
 targets:
   - { name: web, address: 127.0.0.1, port: ${open.port} }
-  - { name: closed, address: 127.0.0.1, port: ${closed} }
+  - { name: closed, address: 127.0.0.1, port: ${closed}, probes: [syn, connect] }
   - { name: slow, address: 127.0.0.1, port: ${tarpit.port}, interval: 1h, timeout: 2s }
 `,
     );
@@ -176,10 +178,13 @@ targets:
     expect(post?.path).toMatch(/^\/commands\/T0001\/1\//);
     expect(post?.body.text).toMatch(/^synack probe closed: 2 of 2 regions failing/);
     const text = blockText(post);
-    expect(text).toMatch(/\*a\*\n:red_circle: connect: refused/);
-    expect(text).toMatch(/\*b\*\n:red_circle: connect: refused/);
+    for (const region of ['a', 'b']) {
+      const lines = new RegExp(`\\*${region}\\*\\n((?::red_circle: .*\\n?)+)`).exec(text)?.[1] ?? '';
+      expect(lines, region).toMatch(/^:red_circle: SYN: rst [0-9.]+ (µs|ms)$/m);
+      expect(lines, region).toMatch(/^:red_circle: connect: refused [0-9.]+ (µs|ms) \(ECONNREFUSED\)$/m);
+    }
     expect(text).toMatch(/\*Diagnosis:\* `unknown` \(v4 from (a|b|a, b)\)/);
-    expect(text).toMatch(/• probes: [ab]\/v4 = `connect refused`/);
+    expect(text).toMatch(/• probes: [ab]\/v4 = `[^`]*(rst|refused)[^`]*`/);
     const ids = /trace `([0-9a-f]{32})` · request `([0-9a-f-]{36})`/.exec(text);
     expect(ids).not.toBeNull();
     // The trace id shown is the request's trace: its root span is there, with a child per region's attempt.
@@ -333,7 +338,8 @@ targets:
     expect(withToken.stdout).toMatch(/^web\s+a\s+connect\s+established/m);
   });
 
-  it('never writes a secret, a token or a response_url to its logs or its traces', () => {
+  it('never writes a secret, a token or a response_url to its logs or its traces', async () => {
+    await receiver.waitForSpans((s) => s.name === 'synack probe', 20_000);
     const output = up.output();
     const exported = JSON.stringify(receiver.spans(), (_, v) => (typeof v === 'bigint' ? String(v) : v));
     expect(exported).toContain('synack probe');
