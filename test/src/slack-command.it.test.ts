@@ -57,7 +57,7 @@ describe.skipIf(requireRawOrSkip())('the /synack slash command and the probe API
   let slack: Awaited<ReturnType<typeof fakeSlack>>;
   let tarpit: Awaited<ReturnType<typeof startTarpit>>;
   let receiver: OtlpReceiver;
-  const servers: Server[] = [];
+  const servers: { close(): unknown }[] = [];
 
   const sign = (fields: Record<string, string>, at = Math.floor(Date.now() / 1000)) => {
     const body = new URLSearchParams(fields).toString();
