@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ServerType, serve } from '@hono/node-server';
-import { createApp } from '@synack/collector/api/create-app';
+import { type ApiAccess, createApp } from '@synack/collector/api/create-app';
 import { redisReads } from '@synack/collector/api/redis-reads';
 import { mountSloRoutes } from '@synack/collector/api/slo-routes';
 import { mountDashboard } from '@synack/collector/dashboard/mount-dashboard';
@@ -212,6 +212,21 @@ describe.skipIf(requireChromiumOrSkip())('collector dashboard in Chromium', () =
   let origin: string;
   let prefix: string;
 
+  /** The collector's API over the fixture's Redis, as the collector builds it. */
+  const apiOver = (store: DiagnosisStore, access?: ApiAccess) =>
+    createApp(
+      redisReads({
+        redis: fixture.redis,
+        prefix: () => prefix,
+        counters: () => ({ ingested: 0, rejected: 0 }),
+        historyPerSeries: () => 50,
+        diagnoses: store,
+      }),
+      pino({ level: 'silent' }),
+      undefined,
+      access,
+    );
+
   beforeAll(async () => {
     const { redis } = fixture;
     prefix = `t${randomBytes(4).toString('hex')}`;
@@ -220,16 +235,7 @@ describe.skipIf(requireChromiumOrSkip())('collector dashboard in Chromium', () =
     const store = new DiagnosisStore(redis, () => prefix);
     for (const record of diagnoses(nowMs)) await store.save(record);
     // Built as the collector builds it: the API over Redis, then the dashboard on the same app.
-    const app = createApp(
-      redisReads({
-        redis,
-        prefix: () => prefix,
-        counters: () => ({ ingested: 0, rejected: 0 }),
-        historyPerSeries: () => 50,
-        diagnoses: store,
-      }),
-      pino({ level: 'silent' }),
-    );
+    const app = apiOver(store);
     // The SLO routes over the same Redis, for targets whose SLO spans the hour of data.
     const parsed = parseConfig(
       `prefix: ${prefix}
@@ -423,22 +429,11 @@ targets:
   it('asks for an API token when the collector has tokens, and uses it', async () => {
     const { redis } = fixture;
     const token = `snk_${randomBytes(24).toString('base64url')}`;
-    const app = createApp(
-      redisReads({
-        redis,
-        prefix: () => prefix,
-        counters: () => ({ ingested: 0, rejected: 0 }),
-        historyPerSeries: () => 50,
-        diagnoses: new DiagnosisStore(redis, () => prefix),
-      }),
-      pino({ level: 'silent' }),
-      undefined,
-      {
-        tokens: () => [
-          { name: 'viewer', sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read'], from: 'file' },
-        ],
-      },
-    );
+    const app = apiOver(new DiagnosisStore(redis, () => prefix), {
+      tokens: () => [
+        { name: 'viewer', sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read'], from: 'file' },
+      ],
+    });
     mountDashboard(app, { series: (target, windowMs) => readSeries(redis, prefix, target, windowMs, Date.now()) });
     let guarded: ServerType | undefined;
     const port = await new Promise<number>((resolve, reject) => {
