@@ -217,6 +217,9 @@ targets:
     expect((await reply('help')).text).toContain('/synack probe <target|host:port> [region ...]');
     expect((await reply('frobnicate web')).text).toMatch(/^unknown command "frobnicate"\. Try: probe/);
     expect((await reply('status nosuch')).text).toMatch(/^No configured target is named "nosuch"/);
+    const { user_id: _, ...noUser } = command('help');
+    const missing = (await (await send(sign(noUser))).json()) as { text: string };
+    expect(missing.text).toMatch(/^synack cannot read this request: user_id: /);
   });
 
   it('refuses forged, stale, replayed and malformed requests with a bare 401', async () => {

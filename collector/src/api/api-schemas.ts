@@ -46,3 +46,23 @@ export function describeIssue(error: z.ZodError, where: string): string {
   const field = issue?.path.join('.') || where;
   return `${field}: ${issue?.message ?? 'invalid'}`;
 }
+
+const slackId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Slack id');
+
+/**
+ * `POST /slack/commands`: the form Slack sends (application/x-www-form-urlencoded). Only the
+ * fields synack uses are read; Slack adds others (`token`, `api_app_id`, …), which pass.
+ */
+export const slackCommandForm = z.object({
+  team_id: slackId,
+  user_id: slackId,
+  channel_id: slackId,
+  user_name: z.string().max(128).optional(),
+  channel_name: z.string().max(128).optional(),
+  command: z
+    .string()
+    .regex(/^\/[a-z0-9_-]{1,31}$/, 'expected a slash command like /synack')
+    .optional(),
+  text: z.string().max(500, 'longer than 500 characters').default(''),
+  response_url: z.string().max(2048).optional(),
+});

@@ -11,6 +11,7 @@ import {
   probeBody,
   probeIdParams,
   probeStartQuery,
+  slackCommandForm,
   targetNameSchema,
 } from './api-schemas.ts';
 import { sloWindowQuery } from './slo-routes.ts';
@@ -23,6 +24,8 @@ type Route = {
   query?: z.ZodObject;
   params?: z.ZodObject;
   body?: z.ZodType;
+  /** Default application/json. */
+  bodyType?: string;
   /** Status → description; every route may also answer the error body. */
   responses: Record<string, string>;
   contentType?: string;
@@ -148,6 +151,8 @@ const ROUTES: Route[] = [
     method: 'post',
     path: '/slack/commands',
     summary: 'The /synack slash command (Slack-signed, application/x-www-form-urlencoded)',
+    body: slackCommandForm,
+    bodyType: 'application/x-www-form-urlencoded',
     responses: {
       200: 'a Slack message (the acknowledgement or the answer)',
       401: 'bad or replayed signature',
@@ -221,7 +226,10 @@ export function openApiDocument(version = '0.1.0'): Record<string, unknown> {
     if (sec) operation.security = sec;
     if (access.scope !== 'public') operation['x-synack-scope'] = [access.scope, ...(access.alsoAccepted ?? [])];
     if (route.body)
-      operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } };
+      operation.requestBody = {
+        required: true,
+        content: { [route.bodyType ?? 'application/json']: { schema: jsonSchema(route.body) } },
+      };
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method] = operation;
   }

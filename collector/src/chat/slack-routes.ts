@@ -5,6 +5,7 @@ import type { SloReport } from '@synack/shared/wire/slo-report';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Cluster, Redis } from 'ioredis';
+import { describeIssue, slackCommandForm } from '../api/api-schemas.ts';
 import { clientIp, HttpError } from '../api/create-app.ts';
 import type { TargetStatus } from '../api/target-status.ts';
 import type { DiagnosisRecord } from '../diagnosis/diagnosis-state.ts';
@@ -100,24 +101,22 @@ export function mountSlackRoutes(app: Hono, deps: SlackRoutesDeps): { drain(): P
         .digest('hex')}`;
       const first = await deps.redis.set(seenKey, '1', 'EX', 2 * SLACK_TOLERANCE_S + 60, 'NX');
       if (first !== 'OK') return refuse(c, 'replayed');
-      const form = new URLSearchParams(rawBody);
-      const field = (name: string) => {
-        const value = form.get(name) ?? '';
-        return FIELD.test(value) ? value : '';
-      };
+      // Signed by Slack, so a bad field is Slack's or a proxy's doing: the answer is a message the
+      // user sees, naming the field, rather than an error page.
+      const form = slackCommandForm.safeParse(Object.fromEntries(new URLSearchParams(rawBody)));
+      if (!form.success)
+        return c.json(ephemeral(`synack cannot read this request: ${describeIssue(form.error, 'form')}`));
+      const name = (text: string | undefined) => (text && FIELD.test(text) ? text : '');
       const actor: Actor = {
         via: 'slack',
-        team: field('team_id'),
-        user: field('user_id'),
-        userName: field('user_name'),
-        channel: field('channel_id'),
-        channelName: field('channel_name'),
+        team: form.data.team_id,
+        user: form.data.user_id,
+        userName: name(form.data.user_name),
+        channel: form.data.channel_id,
+        channelName: name(form.data.channel_name),
       };
-      const command = (form.get('command') ?? '/synack').slice(0, 32);
-      if (!actor.team || !actor.user || !actor.channel) {
-        return c.json(ephemeral('This request lacks team_id, user_id or channel_id; synack cannot tell who asked.'));
-      }
-      const parsed = parseSlackCommand((form.get('text') ?? '').slice(0, 500));
+      const command = form.data.command ?? '/synack';
+      const parsed = parseSlackCommand(form.data.text);
       const reply = (message: SlackMessage) => c.json(message);
       const audit = (action: string, target?: string) =>
         deps.audit.record({
@@ -153,7 +152,7 @@ export function mountSlackRoutes(app: Hono, deps: SlackRoutesDeps): { drain(): P
           return reply(sloMessage(parsed.target, await deps.reads.slo(parsed.target)));
         }
         case 'probe': {
-          const responseUrl = form.get('response_url') ?? '';
+          const responseUrl = form.data.response_url ?? '';
           if (!isAllowedResponseUrl(responseUrl, deps.config().slack.responseUrlHosts)) {
             await deps.audit.record({
               atMs: now(),
