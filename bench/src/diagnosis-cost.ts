@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { agentSnapshot, ingestTimeout } from '../../test/src/support/diagnosis-fixtures.ts';
 import { silent, testConfig } from '../../test/src/support/pipeline.ts';
 import { startRedis } from '../../test/src/support/redis-server.ts';
+import { testSigning } from '../../test/src/support/test-signing.ts';
 import { parseInfo, round1 } from './scheduling/proc-sample.ts';
 
 const { values } = parseArgs({
@@ -30,7 +31,7 @@ try {
     `regions: [a, b]
 allow: [{ cidr: 203.0.113.0/24, ports: "80" }]
 agents:
-  - { id: srv, token_sha256: "${'ab'.repeat(32)}", targets: [${names.join(', ')}] }
+  - { id: srv, public_key: "${testSigning().publicKey}", targets: [${names.join(', ')}] }
 targets:
 ${names.map((n) => `  - { name: ${n}, address: 203.0.113.10, port: 80, interval: 10s }`).join('\n')}
 `,

@@ -43,6 +43,8 @@ import {
 import { parseConfig } from '@synack/shared/config/parse-config';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import { createLogger } from '@synack/shared/logger';
+import { generateSigningKey } from '@synack/shared/signing-key';
+import { createJobSigner } from '@synack/shared/wire/signed-job';
 import type { SloReport, SloReportList } from '@synack/shared/wire/slo-report';
 import { Redis } from 'ioredis';
 import { connectLocalRedis, redisInfo } from './local-redis.ts';
@@ -384,6 +386,8 @@ async function collectorRole(): Promise<void> {
     listen: { hostname: '127.0.0.1', port: 0 },
     logger: createLogger('slo-report-collector', 'silent'),
     telemetry: { sloRefreshMs: 3_600_000 },
+    // No runner here: what it would sign (traceroutes) is never taken; a key for this run.
+    signer: createJobSigner(generateSigningKey().privateKey),
   });
   // The first refresh starts with the collector; stop() waits for it (alerts evaluated too) and
   // leaves no refresh to run during the measurements. Requests compute their reports anew.

@@ -4,6 +4,7 @@ import { systemSnapshotDeps } from '@synack/runners/agent/system-snapshot-deps';
 import { createSnapshotState, takeSnapshot } from '@synack/runners/agent/take-snapshot';
 import { loadAgentConfig } from '@synack/shared/config/load-config';
 import { createLogger } from '@synack/shared/logger';
+import { createAgentRequestSigner } from '@synack/shared/wire/agent-request-signature';
 import { Command } from 'commander';
 import { runUntilSignalled } from './service-lifecycle.ts';
 
@@ -27,7 +28,7 @@ export function agentCommand(): Command {
       const state = createSnapshotState();
       const agent = new AgentService({
         collectorUrl: config.collectorUrl,
-        token: config.token,
+        signer: createAgentRequestSigner(config.id, config.key),
         take: (trigger, watch) => takeSnapshot(deps, state, { trigger, ports: watch.ports, runners: watch.runners }),
         intervalMs: config.intervalMs,
         bufferSize: config.bufferSize,

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, CommandFactory> = {
   lab: async (s) => (await import('./lab-command.ts')).labCommand(s),
   up: async (s) => (await import('./up-command.ts')).upCommand(s),
   token: async (s) => (await import('./token-command.ts')).tokenCommand(s),
+  keygen: async (s) => (await import('./keygen-command.ts')).keygenCommand(s),
 };
 
 const services = createCliServices();

@@ -2,6 +2,7 @@ import { formatRegionTable } from '@synack/runners/report/region-table';
 import { probeOnDemand } from '@synack/scheduler/on-demand-probe';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { loadConfig } from '@synack/shared/config/load-config';
+import { requireJobSigner } from '@synack/shared/config/load-private-key';
 import { parseEndpoint } from '@synack/shared/parse-endpoint';
 import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
 import { jobTargetOf } from '@synack/shared/wire/probe-job';
@@ -39,6 +40,7 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
   const configured = config.targets.find((t) => t.name === spec);
   const base = configured ? jobTargetOf(configured) : adHocTarget(spec, flags);
   const target = (flags.sourcePorts ?? 1) > 1 ? { ...base, sourcePorts: flags.sourcePorts } : base;
+  const signer = await requireJobSigner(config, 'on-demand probing (synack probe --regions, diagnose --fresh)');
   const redis = connectRedis(config.redisUrl, 'synack-probe', false);
   redis.on('error', () => {});
   const queues = new Map<string, Queue>();
@@ -47,6 +49,7 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
       {
         redis,
         prefix: config.prefix,
+        signer,
         queueFor: (region) => {
           let queue = queues.get(region);
           if (!queue) {

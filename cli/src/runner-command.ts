@@ -1,3 +1,4 @@
+import { requireRunnerKeys } from '@synack/runners/runner/region-runner';
 import { loadConfig } from '@synack/shared/config/load-config';
 import { createLogger } from '@synack/shared/logger';
 import { Command } from 'commander';
@@ -23,6 +24,7 @@ export function runnerCommand(services: CliServices): Command {
           `--region ${flags.region} is not in ${flags.config} (regions: ${config.regions.join(', ')})`,
         );
       }
+      requireRunnerKeys(config);
       const logger = createLogger(`runner-${flags.region}`);
       const connection = connectRedis(config.redisUrl, 'synack-runner-bullmq', true);
       const redis = connectRedis(config.redisUrl, 'synack-runner', false);

@@ -8,11 +8,15 @@ import { runTcpTrace } from '@synack/runners/trace/tcp-trace';
 import { compileAllowList } from '@synack/shared/allow-list';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
+import { createJobVerifier } from '@synack/shared/wire/signed-job';
 import type { CliServices } from './cli-services.ts';
 import type { RedisClient } from './redis-connect.ts';
 import { SYNACK_VERSION } from './version.ts';
 
-/** A region runner on this host's probe engines (raw SYN when permitted, and connect). */
+/**
+ * A region runner on this host's probe engines (raw SYN when permitted, and connect), taking only
+ * jobs signed by one of `signing.public_keys` (it throws when there is none).
+ */
 export function createRunner(
   config: SynackConfig,
   region: string,
@@ -47,6 +51,7 @@ export function createRunner(
       : {}),
     resolve: (target) => resolveJobTarget(target),
     isAllowed: compileAllowList(config.allow),
+    verifier: createJobVerifier(config.signing.publicKeys),
     nextId: nextAttemptId,
     logger,
     ...(lockDurationMs === undefined ? {} : { lockDurationMs }),

@@ -1,5 +1,6 @@
 import { SchedulerService } from '@synack/scheduler/scheduler-service';
 import { loadConfig } from '@synack/shared/config/load-config';
+import { requireJobSigner, signerMismatch } from '@synack/shared/config/load-private-key';
 import { createLogger } from '@synack/shared/logger';
 import { Command } from 'commander';
 import { connectRedis } from './redis-connect.ts';
@@ -12,11 +13,16 @@ export function schedulerCommand(): Command {
     .requiredOption('--config <file>', 'the synack YAML config')
     .action(async (flags: { config: string }) => {
       const config = await loadConfig(flags.config);
+      // Before anything connects: without its key the scheduler would write jobs no runner takes.
+      const signer = await requireJobSigner(config, 'the scheduler');
       const logger = createLogger('scheduler');
+      logger.info({ kid: signer.kid }, 'signing probe jobs');
+      const mismatch = signerMismatch(config, signer);
+      if (mismatch) logger.warn(mismatch);
       const connection = connectRedis(config.redisUrl, 'synack-scheduler-bullmq', true);
       const redis = connectRedis(config.redisUrl, 'synack-scheduler', false);
       for (const client of [connection, redis]) client.on('error', () => {});
-      const scheduler = new SchedulerService({ config, connection, redis, logger });
+      const scheduler = new SchedulerService({ config, connection, redis, logger, signer });
       scheduler.start();
       process.exitCode = await runUntilSignalled(
         logger,

@@ -3,8 +3,11 @@ import { startCollector } from '@synack/collector/main';
 import { telemetryFromEnv } from '@synack/collector/telemetry/telemetry-from-env';
 import { SchedulerService } from '@synack/scheduler/scheduler-service';
 import { loadConfig } from '@synack/shared/config/load-config';
+import { loadJobSigner, signerMismatch } from '@synack/shared/config/load-private-key';
 import { createLogger } from '@synack/shared/logger';
 import { redactRedisUrl } from '@synack/shared/redis-options';
+import { generateSigningKey } from '@synack/shared/signing-key';
+import { createJobSigner } from '@synack/shared/wire/signed-job';
 import { Command } from 'commander';
 import { durationOption } from './cli-options.ts';
 import type { CliServices } from './cli-services.ts';
@@ -45,11 +48,26 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
     flags.duration === undefined
       ? undefined
       : durationOption('--duration', flags.duration, { min: 1, max: 2 ** 31 - 1 });
-  const config = await loadConfig(flags.config);
+  const fileConfig = await loadConfig(flags.config);
+  // Every service runs in this process: without a key of its own (signing.private_key_file or
+  // SYNACK_SIGNING_KEY), the run signs with a key pair made now, held in memory, gone at exit.
+  const fileSigner = await loadJobSigner(fileConfig);
+  const signer = fileSigner ?? createJobSigner(generateSigningKey().privateKey);
+  const config = fileConfig.signing.publicKeys.some((entry) => entry.kid === signer.kid)
+    ? fileConfig
+    : {
+        ...fileConfig,
+        signing: { ...fileConfig.signing, publicKeys: [...fileConfig.signing.publicKeys, signer.publicKey] },
+      };
   // Read before anything starts: a bad value stops here, with nothing to tear down.
   const telemetry = telemetryFromEnv();
   const listen = parseListen('collector.listen', config.collector.listen);
   const logger = createLogger('up', flags.logLevel);
+  if (fileSigner) {
+    logger.info({ kid: signer.kid }, 'signing probe jobs with the configured key');
+    const mismatch = signerMismatch(fileConfig, signer);
+    if (mismatch) logger.warn(`${mismatch} (this run's runners accept it)`);
+  } else logger.info({ kid: signer.kid }, 'no signing key configured: signing probe jobs with a key made for this run');
   let launched: LaunchedRedis | undefined;
   if (!(await redisAnswers(config.redisUrl))) {
     const dir = resolve(flags.dataDir);
@@ -85,11 +103,13 @@ async function up(flags: UpFlags, services: CliServices): Promise<number> {
     listen,
     logger: logger.child({ service: 'collector' }),
     telemetry,
+    signer,
   });
   const scheduler = new SchedulerService({
     config,
     ...pair('synack-scheduler'),
     logger: logger.child({ service: 'scheduler' }),
+    signer,
   });
   scheduler.start();
   const runners = config.regions.map((region) => {

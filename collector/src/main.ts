@@ -7,6 +7,7 @@ import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { onDemandQueueName } from '@synack/shared/wire/queue-names';
 import { liveRunners, RUNNER_TTL_MS, runnerHeartbeatSchema, runnersKey } from '@synack/shared/wire/runner-heartbeat';
+import type { JobSigner } from '@synack/shared/wire/signed-job';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { agentIntake } from './agents/agent-intake.ts';
@@ -24,7 +25,7 @@ import { ResultsConsumer } from './ingest/results-consumer.ts';
 import { AuditLog } from './probes/audit-log.ts';
 import { ProbeService } from './probes/probe-service.ts';
 import { RateGate } from './probes/rate-gate.ts';
-import { resolveHost } from './probes/resolve-host.ts';
+import { hostResolver } from './probes/resolve-host.ts';
 import { sendAlert } from './slo/alert-sender.ts';
 import { SloService } from './slo/slo-service.ts';
 import { readSeries } from './store/read-series.ts';
@@ -75,6 +76,8 @@ export async function startCollector(options: {
   listen: { hostname: string; port: number };
   logger: Logger;
   telemetry?: TelemetryOptions;
+  /** Signs the on-demand jobs it puts on runners' queues (traceroutes, chat and API probes). */
+  signer: JobSigner;
 }): Promise<CollectorHandle> {
   let config = options.config;
   // Read now, so that an unreadable secret file stops the collector before it listens.
@@ -189,6 +192,7 @@ export async function startCollector(options: {
     redis: options.redis,
     prefix: () => config.prefix,
     queueFor,
+    signer: options.signer,
     logger: options.logger,
   });
   const diagnosis = new DiagnosisService({
@@ -211,9 +215,10 @@ export async function startCollector(options: {
     redis: options.redis,
     liveRegions: async () =>
       new Set(liveRunners(await options.redis.hgetall(runnersKey(config.prefix)), Date.now()).map((r) => r.region)),
-    run: (request) => probeOnDemand({ redis: options.redis, prefix: config.prefix, queueFor }, request),
+    run: (request) =>
+      probeOnDemand({ redis: options.redis, prefix: config.prefix, queueFor, signer: options.signer }, request),
     diagnosisOf: (target) => diagnosis.store.current(target),
-    resolve: resolveHost,
+    resolve: hostResolver(),
     rates: new RateGate(options.redis, () => config.prefix),
     audit,
     traceIdOf: (requestId) => (tracer ? requestSpanIds(requestId).traceId : null),

@@ -28,6 +28,7 @@ const config = (targets: TargetConfig[]): SynackConfig => ({
   targets,
   runner: { concurrency: 256, maxProbesPerSecondPerTarget: 5, control: {} },
   collector: { historyPerSeries: 50, listen: '127.0.0.1:8470' },
+  signing: { publicKeys: [], privateKeyFile: null },
   agents: [],
   alerts: [],
   api: { tokens: [] },

@@ -3,6 +3,7 @@ import type { AttemptRecord } from '@synack/shared/attempt-record';
 import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import { PROBE_JOB_VERSION, type ProbeJob, type ProbeJobTarget } from '@synack/shared/wire/probe-job';
 import { liveRunners, runnersKey } from '@synack/shared/wire/runner-heartbeat';
+import type { JobSigner } from '@synack/shared/wire/signed-job';
 import type { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 
@@ -28,6 +29,8 @@ export type OnDemandDeps = {
   redis: Redis | Cluster;
   prefix: string;
   queueFor: (region: string) => Queue;
+  /** Signs the jobs (dated: runners refuse them after 10 minutes). */
+  signer: JobSigner;
   now?: () => number;
 };
 
@@ -54,10 +57,12 @@ export async function probeOnDemand(deps: OnDemandDeps, request: OnDemandRequest
     origin: 'on_demand',
     requestId,
     targets: request.targets.map((target) => ({ ...target, atMs: 0 })),
+    issuedAtMs: Math.round(now()),
   };
+  const data = deps.signer.sign(job);
   await Promise.all(
     request.regions.map((region) =>
-      deps.queueFor(region).add('on-demand', job, {
+      deps.queueFor(region).add('on-demand', data, {
         jobId: `od-${requestId}-${region}`,
         removeOnComplete: true,
         removeOnFail: 1000,

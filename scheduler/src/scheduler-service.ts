@@ -1,6 +1,7 @@
 import type { SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { probeQueueName } from '@synack/shared/wire/queue-names';
+import type { JobSigner } from '@synack/shared/wire/signed-job';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { type DesiredSlot, desiredSchedule } from './desired-schedule.ts';
@@ -17,6 +18,8 @@ export type SchedulerServiceOptions = {
   /** For the lease and the failing-target set. */
   redis: Redis | Cluster;
   logger: Logger;
+  /** Signs every Job Scheduler template (runners take nothing else). */
+  signer: JobSigner;
   /** How often the schedule is checked against Redis. Default 2 s. */
   tickMs?: number;
 };
@@ -149,7 +152,7 @@ export class SchedulerService {
     for (const [region, slots] of byRegion) {
       // A reconcile can outlast the lease (a stall): check it before writing each region.
       if (!(await this.lock.refresh())) throw new Error('lost the scheduler lease during a reconcile');
-      const result = await reconcileSchedulers(this.queue(region), slots);
+      const result = await reconcileSchedulers(this.queue(region), slots, this.options.signer);
       this.stats.upserted += result.upserted;
       this.stats.removed += result.removed;
       if (result.upserted || result.removed) this.options.logger.info({ region, ...result }, 'schedule reconciled');

@@ -22,6 +22,8 @@ export function createLogger(service: string, level = 'info'): Logger {
           'secret',
           '*.secret',
           'authorization',
+          'privateKey',
+          '*.privateKey',
         ],
         censor: '***',
       },

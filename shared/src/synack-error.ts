@@ -24,6 +24,11 @@ export const ErrorCode = {
   badMessage: 'SYNACK_ERR_BAD_MESSAGE',
   /** An on-demand probe did not get every region's results in time. */
   probeTimeout: 'SYNACK_ERR_PROBE_TIMEOUT',
+  /**
+   * A runner refused a probe job that was unsigned, signed with a key it does not know, badly
+   * signed, or (on-demand) stale: it probed nothing.
+   */
+  badSignature: 'SYNACK_ERR_BAD_SIGNATURE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,14 +1,17 @@
-import { createHash } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { generateSigningKey } from '@synack/shared/signing-key';
+import { AgentHeader, createAgentRequestSigner } from '@synack/shared/wire/agent-request-signature';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, type collector, startPipeline, testConfig } from './support/pipeline.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
-const TOKEN = 'agent-token-for-the-web-server';
+const AGENT_KEY = generateSigningKey();
+const OTHER_KEY = generateSigningKey();
 
-// The collector's agent side with real Redis and real probes: an agent authenticates with its own
-// token, is asked for a fresh snapshot when its target fails, and what it reports decides the
+// The collector's agent side with real Redis and real probes: an agent signs each request with its
+// own key, is asked for a fresh snapshot when its target fails, and what it reports decides the
 // verdict (here: RSTs with no listener in the snapshot → port_closed, which probes alone cannot tell).
 describe('agents: snapshots in, requests out, verdicts from their evidence', () => {
   let redis: TestRedis;
@@ -25,7 +28,7 @@ allow:
   - { cidr: 127.0.0.0/8, ports: "1-65535" }
 defaults: { probes: [connect], interval: 1s, timeout: 500ms }
 agents:
-  - { id: web-host, token_sha256: ${createHash('sha256').update(TOKEN).digest('hex')}, targets: [web] }
+  - { id: web-host, public_key: "${AGENT_KEY.publicKey.key}", targets: [web] }
 targets:
   - { name: web, address: 127.0.0.1, port: ${port} }
 `,
@@ -39,16 +42,45 @@ targets:
     await redis?.cleanup();
   });
 
-  const call = (path: string, init: RequestInit = {}, token = TOKEN) =>
-    fetch(`${api.handle.url}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  /** Signed headers for a request, as the agent makes them (`key`, at `atMs`). */
+  const sign = (method: string, path: string, body = '', key: KeyObject = AGENT_KEY.privateKey, atMs = Date.now()) =>
+    createAgentRequestSigner('web-host', key, () => atMs).headers({
+      method,
+      pathWithQuery: path,
+      body: new TextEncoder().encode(body),
     });
-
-  it('refuses a wrong token with a bare 401', async () => {
-    const response = await call('/v1/agent/wait?timeoutMs=0', {}, 'not-the-token-of-anyone');
+  const send = (path: string, headers: Record<string, string>, body?: string) =>
+    fetch(`${api.handle.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body }),
+    });
+  const call = (path: string, init: { method?: 'POST'; body?: string } = {}) =>
+    send(path, sign(init.method ?? 'GET', path, init.body ?? ''), init.body);
+  const unauthorized = async (response: Response) => {
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: { code: 'SYNACK_ERR_UNAUTHORIZED', message: 'unauthorized' } });
+  };
+
+  it('refuses, with a bare 401, requests signed badly, by another key, long ago, or again', async () => {
+    const path = '/v1/agent/wait?timeoutMs=0';
+    await unauthorized(await send(path, { authorization: 'Bearer agent-token-for-the-web-server' }));
+    await unauthorized(await send(path, sign('GET', path, '', OTHER_KEY.privateKey)));
+    await unauthorized(await send(path, sign('GET', path, '', AGENT_KEY.privateKey, Date.now() - 360_000)));
+    await unauthorized(await send(path, sign('GET', '/v1/agent/wait?timeoutMs=1')));
+    await unauthorized(
+      await send(path, {
+        ...sign('GET', path),
+        [AgentHeader.signature]: sign('GET', path, 'x')[AgentHeader.signature] as string,
+      }),
+    );
+    // A snapshot body changed after signing.
+    const body = JSON.stringify({ agentId: 'web-host' });
+    await unauthorized(await send('/v1/agent/snapshots', sign('POST', '/v1/agent/snapshots', body), `${body} `));
+    // A good request is answered once; the same bytes sent again are a replay.
+    const headers = sign('GET', path);
+    expect((await send(path, headers)).status).toBe(200);
+    await unauthorized(await send(path, headers));
   });
 
   it('asks the agent for a snapshot when its target fails, and names the cause from it', async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { signSlackRequest } from '@synack/collector/chat/verify-slack-request';
+import type { SynackConfig } from '@synack/shared/config/synack-config';
 import { Secret } from '@synack/shared/secret';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ const secret = randomBytes(16).toString('hex');
 
 describe('API and Slack endpoint under generated bad input', () => {
   let api: Awaited<ReturnType<typeof collector>>;
+  let slackConfig: SynackConfig;
 
   beforeAll(async () => {
     const config = testConfig(
@@ -28,20 +30,23 @@ targets: [{ name: web, address: 127.0.0.1, port: 9 }]
 `,
       fixture.server.url,
     );
-    api = await collector({ ...config, slack: { ...config.slack, signingSecret: new Secret(secret) } });
+    slackConfig = { ...config, slack: { ...config.slack, signingSecret: new Secret(secret) } };
+    api = await collector(slackConfig);
   });
 
   afterAll(async () => {
     await api?.stop();
   });
 
-  const expectDeliberate = async (response: Response, allowed: number[]) => {
+  /** An answer the API meant: an allowed status, its error body, and a 400 that names the field. */
+  const expectDeliberate = async (response: Response, allowed: number[], slack = false) => {
     expect(allowed).toContain(response.status);
     const body = (await response.json()) as { error?: { code: string; message: string }; text?: string };
     if (response.status >= 400) {
       expect(body.error?.code).toMatch(/^SYNACK_ERR_[A-Z_]+$/);
       expect(body.error?.message.length).toBeGreaterThan(0);
-    } else expect(typeof body.text === 'string' || typeof body === 'object').toBe(true);
+      if (response.status === 400) expect(body.error?.message).toMatch(/^[A-Za-z_][\w.]*: \S/);
+    } else if (slack) expect(body.text?.length).toBeGreaterThan(0);
   };
 
   it('POST /v1/probes: 4xx/503 with a named field for any body', async () => {
@@ -139,7 +144,7 @@ targets: [{ name: web, address: 127.0.0.1, port: 9 }]
         fc.constantFrom('valid', 'forged', 'stale', 'none', 'garbage'),
         fc.string({ maxLength: 30 }),
         async (fields, how, junk) => {
-          const body = new URLSearchParams(fields).toString();
+          const body = new URLSearchParams({ ...fields, nonce: randomBytes(8).toString('hex') }).toString();
           const now = Math.floor(Date.now() / 1000);
           const timestamp = String(how === 'stale' ? now - 400 : now);
           const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -148,10 +153,10 @@ targets: [{ name: web, address: 127.0.0.1, port: 9 }]
             headers['x-slack-signature'] =
               how === 'garbage' ? junk : signSlackRequest(how === 'forged' ? `${secret}x` : secret, timestamp, body);
           }
-          // A valid signature is accepted once: vary the body so each is new.
           const response = await fetch(`${api.handle.url}/slack/commands`, { method: 'POST', headers, body });
           if (how === 'valid') {
-            await expectDeliberate(response, [200, 401]);
+            // Signed and new (each body carries a fresh nonce): always an answer, never a 401.
+            await expectDeliberate(response, [200], true);
           } else {
             expect(response.status).toBe(401);
             expect(await response.json()).toEqual({
@@ -164,5 +169,44 @@ targets: [{ name: web, address: 127.0.0.1, port: 9 }]
     );
     const health = await fetch(`${api.handle.url}/healthz`);
     expect(health.status).toBe(200);
+  });
+
+  it('keeps the token of a request whose body comes chunked', async () => {
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"target":"web"'));
+        controller.enqueue(new TextEncoder().encode('}'));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${api.handle.url}/v1/probes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    // No runner: refused, but as the token's request, in the audit log under its name.
+    expect(response.status).toBe(503);
+    const { entries } = (await (
+      await fetch(`${api.handle.url}/v1/audit?limit=5`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { entries: { actor: { via: string; token?: string }; reason?: string }[] };
+    expect(entries[0]).toMatchObject({ actor: { via: 'api', token: 'fuzz' }, reason: 'no_runner' });
+  });
+
+  it('refuses a signature replayed to another collector', async () => {
+    const second = await collector(slackConfig);
+    try {
+      const body = new URLSearchParams({ team_id: 'T1', user_id: 'U1', channel_id: 'C1', text: 'help' }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': signSlackRequest(secret, timestamp, body),
+      };
+      expect((await fetch(`${api.handle.url}/slack/commands`, { method: 'POST', headers, body })).status).toBe(200);
+      expect((await fetch(`${second.handle.url}/slack/commands`, { method: 'POST', headers, body })).status).toBe(401);
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -1,9 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { synackArgv } from './support/synack-cli.ts';
+import { runSynack, synackArgv } from './support/synack-cli.ts';
 
 /** A loopback port nothing listens on: one the kernel just handed out and took back. */
 async function closedPort(): Promise<number> {
@@ -15,16 +14,7 @@ async function closedPort(): Promise<number> {
 }
 
 // Usage errors need no privileges and send nothing: every case fails before any probe.
-async function synack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [node, ...rest] = synackArgv(...args) as [string, ...string[]];
-  try {
-    const { stdout, stderr } = await promisify(execFile)(node, rest, { timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const synack = runSynack;
 
 describe('synack usage errors', () => {
   it.each([

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, connectRunner, listener, testConfig } from './support/pipeline.ts';
 import { freePort, startRedis, type TestRedis } from './support/redis-server.ts';
 import { synackArgv } from './support/synack-cli.ts';
+import { testSigning } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const run = async (args: string[], timeout = 60_000) =>
@@ -46,7 +47,10 @@ targets:
     config = testConfig(yaml, redis.url);
     dir = await mkdtemp(join(tmpdir(), 'synack-od-'));
     configFile = join(dir, 'synack.yaml');
-    await writeFile(configFile, `redis: ${redis.url}\nprefix: ${config.prefix}\n${yaml}`);
+    const keyFile = await testSigning().writeKey(dir);
+    await writeFile(configFile, `redis: ${redis.url}\nprefix: ${config.prefix}\n${testSigning().yaml(keyFile)}${yaml}`);
+    // The same, without the private key: `synack probe --regions` cannot sign, so it refuses.
+    await writeFile(join(dir, 'unsigned.yaml'), `redis: ${redis.url}\nprefix: ${config.prefix}\n${yaml}`);
     for (const region of ['r1', 'r2']) {
       const r = connectRunner(config, region, `${region}-x`);
       r.runner.start();
@@ -71,6 +75,7 @@ targets:
   const deps = () => ({
     redis: client,
     prefix: config.prefix,
+    signer: testSigning().signer,
     queueFor: (region: string) => {
       let queue = queues.get(region);
       if (!queue) {
@@ -133,6 +138,11 @@ targets:
     const bad = await run(synackArgv('probe', 'open', '--regions', 'mars', '--config', configFile));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--regions: mars not in/);
+    const unsigned = await run(synackArgv('probe', 'open', '--regions', 'r1', '--config', join(dir, 'unsigned.yaml')));
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toMatch(
+      /signs probe jobs and has no private key: set signing\.private_key_file .* or SYNACK_SIGNING_KEY/,
+    );
   });
 });
 

@@ -1,11 +1,13 @@
 import type { Server } from 'node:net';
 import type { TargetStatus } from '@synack/collector/api/target-status';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
+import type { ProbeJob } from '@synack/shared/wire/probe-job';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, collector, connectRunner, listener, scheduler, testConfig } from './support/pipeline.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
+import { signedJob, templateJob } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 // Needs redis-server (scripts/setup and .ci/run install it); no root: connect probes only.
@@ -141,7 +143,7 @@ ${Array.from({ length: 8 }, (_, i) => `  - { name: extra-${i}, address: 127.0.0.
     const queue = new Queue('probe-r1', { connection: client, prefix: config.prefix });
     const everyOf = async (name: string) =>
       (await queue.getJobSchedulers(0, -1))
-        .filter((s) => s.template?.data?.targets?.some((t: { name: string }) => t.name === name))
+        .filter((s) => templateJob(s.template?.data)?.targets.some((t) => t.name === name))
         .map((s) => s.every);
     try {
       await waitForAsync(
@@ -168,39 +170,43 @@ ${Array.from({ length: 8 }, (_, i) => `  - { name: extra-${i}, address: 127.0.0.
     }
   });
 
-  it('refuses a job written into Redis by hand for a target outside allow, and probes nothing', async () => {
+  it('refuses a signed job for a target outside allow (the allow-list still holds), and probes nothing', async () => {
     const queue = new Queue('probe-r2', { connection: client, prefix: config.prefix });
     // 127.0.0.2 answers on loopback, but allow holds 127.0.0.1/32 only: a probe would be seen here.
     const outside = await listener('127.0.0.2');
     let connections = 0;
     outside.server.on('connection', () => connections++);
     try {
-      await queue.add('evil', {
-        v: 1,
-        origin: 'on_demand',
-        requestId: 'evil-1',
-        targets: [
-          {
-            name: 'evil',
-            address: '127.0.0.2',
-            port: outside.port,
-            probes: ['connect'],
-            families: ['v4'],
-            timeoutMs: 500,
-            atMs: 0,
-          },
-          // The same, written as an IPv4-mapped IPv6 address.
-          {
-            name: 'evil6',
-            address: '::ffff:127.0.0.2',
-            port: outside.port,
-            probes: ['connect'],
-            families: ['v6'],
-            timeoutMs: 500,
-            atMs: 0,
-          },
-        ],
-      });
+      await queue.add(
+        'evil',
+        signedJob({
+          v: 1,
+          origin: 'on_demand',
+          requestId: 'evil-1',
+          issuedAtMs: Date.now(),
+          targets: [
+            {
+              name: 'evil',
+              address: '127.0.0.2',
+              port: outside.port,
+              probes: ['connect'],
+              families: ['v4'],
+              timeoutMs: 500,
+              atMs: 0,
+            },
+            // The same, written as an IPv4-mapped IPv6 address.
+            {
+              name: 'evil6',
+              address: '::ffff:127.0.0.2',
+              port: outside.port,
+              probes: ['connect'],
+              families: ['v6'],
+              timeoutMs: 500,
+              atMs: 0,
+            },
+          ],
+        }),
+      );
       await waitForAsync(
         async () => (await client.lrange(`${config.prefix}:od:evil-1`, 0, -1)).some((t) => JSON.parse(t).done),
         10_000,
@@ -230,7 +236,11 @@ ${Array.from({ length: 8 }, (_, i) => `  - { name: extra-${i}, address: 127.0.0.
     const results = new Queue('results', { connection: client, prefix: config.prefix });
     try {
       const before = r2a.runner.stats.badJobs;
-      await probeQueue.add('junk', { v: 1, origin: 'scheduled', targets: 'all of them' });
+      // Signed, so that it gets past the signature to the schema.
+      await probeQueue.add(
+        'junk',
+        signedJob({ v: 1, origin: 'scheduled', targets: 'all of them' } as unknown as ProbeJob),
+      );
       await results.add('junk', {
         v: 1,
         region: 'r2',

@@ -33,6 +33,27 @@ describe('RateGate (GCRA in Redis)', () => {
     expect(await gate.take([user], t0)).toMatchObject({ ok: false, key: 'user:u1' });
   });
 
+  it('charges a request its cost: 3 source ports take 3 of the burst', async () => {
+    const gate = new RateGate(fixture.redis, () => 'rg4');
+    const t0 = 9_000_000;
+    const target = (cost: number) => [{ key: 'target:10.0.0.1:443', limit: perMinute(5), cost }];
+    expect(await gate.take(target(3), t0)).toEqual({ ok: true });
+    expect(await gate.take(target(3), t0)).toMatchObject({ ok: false, retryAfterMs: 12_000 });
+    expect(await gate.take(target(2), t0)).toEqual({ ok: true });
+  });
+
+  it("uses Redis's clock when given none, so collectors with skewed clocks agree", async () => {
+    const gate = new RateGate(fixture.redis, () => 'rg5');
+    const check = [{ key: 'user:u9', limit: perMinute(1) }];
+    expect(await gate.take(check)).toEqual({ ok: true });
+    const refused = await gate.take(check);
+    expect(refused).toMatchObject({ ok: false });
+    expect(refused.ok === false && refused.retryAfterMs).toBeGreaterThan(55_000);
+    const [seconds] = await fixture.redis.time();
+    const tat = Number(await fixture.redis.get('rg5:rate:user:u9'));
+    expect(Math.abs(tat - (Number(seconds) * 1000 + 60_000))).toBeLessThan(5000);
+  });
+
   it('keeps keys apart per prefix and expires them after their period', async () => {
     const a = new RateGate(fixture.redis, () => 'rg3a');
     const b = new RateGate(fixture.redis, () => 'rg3b');

@@ -13,6 +13,7 @@ import { waitForLine } from './lab/wait-for-line.ts';
 import { collector, scheduler } from './support/pipeline.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { synackArgv } from './support/synack-cli.ts';
+import { testSigning } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const PORT = 8443;
@@ -33,9 +34,10 @@ describe.skipIf(requireLabOrSkip())('two regions probing one server (needs root)
     dir = await mkdtemp(join(tmpdir(), 'synack-e2e-'));
     const socket = join(dir, 'redis.sock');
     redis = await startRedis(['--unixsocket', socket, '--unixsocketperm', '700']);
+    // Runners get the public key only; the scheduler and collector here sign with the test key.
     const yaml = `redis: unix://${socket}
 prefix: e2e
-regions: [a, b]
+${testSigning().yaml()}regions: [a, b]
 allow:
   - { cidr: 203.0.113.10/32, ports: "${PORT}" }
   - { cidr: "2001:db8:5::10/128", ports: "${PORT}" }

@@ -10,6 +10,7 @@ import { listener } from './support/pipeline.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { type ServiceProcess, startService } from './support/service-process.ts';
 import { startTarpit } from './support/tarpit.ts';
+import { signedJob, testSigning } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 type Stored = {
@@ -50,11 +51,12 @@ describe('reliability: processes and Redis die, attempts are neither lost nor co
     open = await listener();
     tarpit = await startTarpit();
     configFile = join(dir, 'synack.yaml');
+    const keyFile = await testSigning().writeKey(dir);
     await writeFile(
       configFile,
       `redis: ${redis.url}
 prefix: ${prefix}
-regions: [r1]
+${testSigning().yaml(keyFile)}regions: [r1]
 allow:
   - { cidr: 127.0.0.0/8, ports: "1-65535" }
 defaults: { probes: [connect], interval: 1s, timeout: 500ms }
@@ -89,7 +91,7 @@ targets:
       // One job: a target that answers at once, and one whose SYNs are dropped (4 s timeout).
       await queue.add(
         'by-hand',
-        {
+        signedJob({
           v: 1,
           origin: 'scheduled',
           targets: [
@@ -112,7 +114,7 @@ targets:
               atMs: 0,
             },
           ],
-        },
+        }),
         { jobId: 'kill-test' },
       );
       // The fast attempt is reported while the slow one is still in flight: now kill that runner.
@@ -159,7 +161,7 @@ targets:
     try {
       await queue.add(
         'by-hand',
-        {
+        signedJob({
           v: 1,
           origin: 'scheduled',
           targets: [
@@ -173,7 +175,7 @@ targets:
               atMs: 0,
             },
           ],
-        },
+        }),
         { jobId: 'term-test' },
       );
       await waitForAsync(

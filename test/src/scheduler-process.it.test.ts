@@ -6,11 +6,12 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { type ServiceProcess, startService } from './support/service-process.ts';
+import { templateJob, testSigning } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const config = (redisUrl: string, targets: string[]) => `redis: ${redisUrl}
 prefix: sch
-regions: [r1]
+${testSigning().yaml()}regions: [r1]
 allow:
   - { cidr: 127.0.0.0/8, ports: "1-65535" }
 defaults: { probes: [connect], interval: 10s }
@@ -36,7 +37,12 @@ describe('scheduler processes: reload on SIGHUP and fail-over', () => {
     dir = await mkdtemp(join(tmpdir(), 'synack-sch-'));
     file = join(dir, 'synack.yaml');
     await writeFile(file, config(redis.url, ['alpha', 'beta']));
-    schedulers = [startService(['scheduler', '--config', file]), startService(['scheduler', '--config', file])];
+    // The private key through the environment, as a container would get it.
+    const env = testSigning().env;
+    schedulers = [
+      startService(['scheduler', '--config', file], undefined, env),
+      startService(['scheduler', '--config', file], undefined, env),
+    ];
   });
 
   afterAll(async () => {
@@ -49,7 +55,7 @@ describe('scheduler processes: reload on SIGHUP and fail-over', () => {
 
   const scheduled = async () =>
     (await queue.getJobSchedulers(0, -1))
-      .flatMap((s) => (s.template?.data?.targets ?? []).map((t: { name: string }) => t.name))
+      .flatMap((s) => (templateJob(s.template?.data)?.targets ?? []).map((t) => t.name))
       .sort();
   const leader = () => schedulers.find((s) => s.output().includes('took the scheduler lease'));
   const hup = () => {
@@ -72,7 +78,7 @@ describe('scheduler processes: reload on SIGHUP and fail-over', () => {
       10_000,
       'both schedulers to refuse the file',
     );
-    expect(leader()?.output()).toMatch(/synack\.yaml:9:44 targets\[1\]\.port: expected 1\.\.65535, got 70000/);
+    expect(leader()?.output()).toMatch(/synack\.yaml:11:44 targets\[1\]\.port: expected 1\.\.65535, got 70000/);
     expect(schedulers.every((s) => s.child.exitCode === null)).toBe(true);
     expect((await scheduled()).join()).toBe('alpha,beta,gamma');
   });
@@ -97,5 +103,16 @@ describe('scheduler processes: reload on SIGHUP and fail-over', () => {
     await waitForAsync(async () => (await scheduled()).join() === 'alpha', 15_000, 'the schedule to come back');
     const survivor = schedulers.find((s) => s.child.exitCode === null && s.child.signalCode === null);
     expect(await survivor?.stop('SIGTERM')).toBe(0);
+  });
+
+  it('refuses to start without the signing key, and says where it goes', async () => {
+    const keyless = startService(['scheduler', '--config', file]);
+    // 'close': after its output is all read.
+    const code = await new Promise((resolve) => keyless.child.once('close', resolve));
+    expect(code).toBe(2);
+    expect(keyless.output()).toContain(
+      'the scheduler signs probe jobs and has no private key: set signing.private_key_file in',
+    );
+    expect(keyless.output()).toContain('or SYNACK_SIGNING_KEY (make a key pair with: synack keygen --out FILE)');
   });
 });

@@ -320,9 +320,26 @@ targets:
     expect(seen((e) => e.action === 'probe' && e.reason === 'not_allowed' && e.target === '127.0.0.1:22')).toBe(true);
     expect(seen((e) => e.action === 'probe' && e.reason === 'rate_limited' && e.actor.user === 'U0003')).toBe(true);
     expect(seen((e) => e.action === 'probe' && e.decision === 'allowed' && e.actor.token === 'oncall-bot')).toBe(true);
-    expect(seen((e) => e.action === 'auth_failed' && e.reason === 'bad_signature')).toBe(true);
-    expect(seen((e) => e.action === 'auth_failed' && e.reason === 'replayed')).toBe(true);
-    expect(seen((e) => e.action === 'auth_failed' && e.reason === 'bad_token')).toBe(true);
+    expect(seen((e) => e.action === 'forbidden' && e.actor.token === 'oncall-bot' && e.reason === 'needs_admin')).toBe(
+      true,
+    );
+    expect(seen((e) => e.action === 'help' && e.actor.user === 'U0001')).toBe(true);
+    expect(seen((e) => e.action === 'status' && e.reason === 'unknown_target' && e.target === 'nosuch')).toBe(true);
+    // Refused credentials are kept apart: anyone can send those, and they must not push out the rest.
+    expect(seen((e) => e.action === 'auth_failed')).toBe(false);
+    const auth = (await (await api('/v1/audit?limit=1000&stream=auth', 'admin')).json()) as { entries: typeof entries };
+    const failed = (reason: string) => auth.entries.some((e) => e.action === 'auth_failed' && e.reason === reason);
+    for (const reason of [
+      'bad_signature',
+      'replayed',
+      'stale',
+      'future',
+      'missing_headers',
+      'malformed',
+      'bad_token',
+    ]) {
+      expect(failed(reason), reason).toBe(true);
+    }
   });
 
   it('lets the CLI read the API with SYNACK_API_TOKEN, and says what is missing without it', async () => {

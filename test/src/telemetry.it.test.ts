@@ -17,6 +17,7 @@ import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.ts
 import { closedPort, listener, silent, startPipeline, testConfig } from './support/pipeline.ts';
 import { redisForFile } from './support/redis-for-file.ts';
 import { synackArgv } from './support/synack-cli.ts';
+import { testSigning } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 const fixture = redisForFile();
@@ -150,6 +151,7 @@ targets:
         {
           redis,
           prefix: config.prefix,
+          signer: testSigning().signer,
           queueFor: (region) => {
             const queue = new Queue(onDemandQueueName(region), { connection: redis, prefix: config.prefix });
             queues.push(queue);

@@ -1,22 +1,27 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AgentConfig } from '@synack/shared/config/synack-config';
+import {
+  type AgentAuthResult,
+  type AgentRequest,
+  verifyAgentRequest,
+} from '@synack/shared/wire/agent-request-signature';
+
+/** An agent's HTTP request as the collector sees it: what was signed, and its headers. */
+export type AgentHttpRequest = AgentRequest & { header: (name: string) => string | undefined };
 
 /**
- * The agent a bearer token belongs to, or `null`. The config holds only SHA-256 digests; the
- * comparison is constant-time, and every configured agent is compared, so neither the timing nor
- * the order tells which one almost matched.
+ * The agent that signed `request`, or why not. The signature is checked against that agent's
+ * configured public key and the clock (5 minutes either way), then `firstSeen` must confirm it was
+ * never used before (remembered across collectors for longer than the clock window), so a
+ * captured request cannot be sent again.
  */
-export function authenticateAgent(
+export async function authenticateAgent(
   agents: readonly AgentConfig[],
-  authorization: string | undefined,
-): AgentConfig | null {
-  const token = /^Bearer ([\x21-\x7e]{16,512})$/.exec(authorization ?? '')?.[1];
-  if (!token) return null;
-  const digest = createHash('sha256').update(token).digest();
-  let found: AgentConfig | null = null;
-  for (const agent of agents) {
-    const expected = Buffer.from(agent.tokenSha256, 'hex');
-    if (expected.length === digest.length && timingSafeEqual(expected, digest)) found = agent;
-  }
-  return found;
+  request: AgentHttpRequest,
+  nowMs: number,
+  firstSeen: (signature: string) => Promise<boolean>,
+): Promise<AgentAuthResult> {
+  const result = verifyAgentRequest(agents, request.header, request, nowMs);
+  if (!result.ok) return result;
+  if (!(await firstSeen(result.signature))) return { ok: false, reason: 'replayed', claimed: result.agent.id };
+  return result;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AgentConfig, SynackConfig } from '@synack/shared/config/synack-config';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import { liveRunners, runnersKey } from '@synack/shared/wire/runner-heartbeat';
@@ -7,6 +8,9 @@ import { authenticateAgent } from './agent-auth.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 const POLL_MS = 200;
+// Longer than the 5-minute clock window either way: a signature is refused for as long as its
+// timestamp would pass.
+const SEEN_SIGNATURE_MS = 600_000;
 
 /** The API's agent side, on Redis: snapshots into the store, requests through it, watch lists from config and heartbeats. */
 export function agentIntake(options: {
@@ -37,7 +41,12 @@ export function agentIntake(options: {
     return { ports, runners };
   };
   return {
-    authenticate: (authorization) => authenticateAgent(options.config().agents, authorization),
+    authenticate: (request) =>
+      authenticateAgent(options.config().agents, request, now(), async (signature) => {
+        const digest = createHash('sha256').update(signature).digest('base64url');
+        const key = `${options.config().prefix}:agent-sig:${digest}`;
+        return (await options.redis.set(key, '1', 'PX', SEEN_SIGNATURE_MS, 'NX')) === 'OK';
+      }),
     async accept(agent, snapshot) {
       await options.snapshots.save(snapshot as AgentSnapshot);
       return watch(agent);

@@ -12,7 +12,8 @@ export function authenticateToken(
   tokens: readonly ApiTokenConfig[],
   authorization: string | undefined,
 ): ApiTokenConfig | null {
-  const token = /^Bearer ([\x21-\x7e]{16,512})$/.exec(authorization ?? '')?.[1];
+  // RFC 9110 11.1: the scheme is case-insensitive.
+  const token = /^Bearer ([\x21-\x7e]{16,512})$/i.exec(authorization ?? '')?.[1];
   if (!token) return null;
   const digest = createHash('sha256').update(token).digest();
   let found: ApiTokenConfig | null = null;

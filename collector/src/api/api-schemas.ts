@@ -35,7 +35,11 @@ export const probeStartQuery = z.object({ wait: z.enum(['true', 'false', '1', '0
 export const probeIdParams = z.object({ id: z.uuid('expected a probe id (a UUID)') });
 
 /** `GET /v1/audit`. */
-export const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const auditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** `requests` (who asked for what) or `auth` (refused credentials). */
+  stream: z.enum(['requests', 'auth']).default('requests'),
+});
 
 /**
  * The first problem of a failed parse as `field: message`, for a 400 that names the field.

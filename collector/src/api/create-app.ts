@@ -1,11 +1,13 @@
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 import type { AgentConfig, ApiTokenConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
+import type { AgentAuthResult } from '@synack/shared/wire/agent-request-signature';
 import { agentSnapshotSchema } from '@synack/shared/wire/agent-snapshot';
 import type { RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { AgentHttpRequest } from '../agents/agent-auth.ts';
 import type { DiagnosisRecord } from '../diagnosis/diagnosis-state.ts';
 import type { AuditLog } from '../probes/audit-log.ts';
 import { authenticateToken, grants, routeAccess } from './api-auth.ts';
@@ -27,7 +29,8 @@ export type AgentWatch = { ports: number[]; runners: { address: string; family: 
 
 /** The agent side of the API: who an agent is, where its snapshots go, and its requests. */
 export type AgentIntake = {
-  authenticate(authorization: string | undefined): AgentConfig | null;
+  /** Checks the request's agent signature (and that it was not seen before). */
+  authenticate(request: AgentHttpRequest): Promise<AgentAuthResult>;
   accept(agent: AgentConfig, snapshot: unknown): Promise<AgentWatch>;
   /** Resolves true when the collector wants a snapshot now, false after `timeoutMs`. */
   wait(agent: AgentConfig, timeoutMs: number): Promise<boolean>;
@@ -56,17 +59,20 @@ export type ApiAccess = {
   audit?: AuditLog;
 };
 
-const tokenOfRequest = new WeakMap<Request, ApiTokenConfig>();
+// Keyed on the request's context, which lives from the first middleware to the handler; the
+// Request object does not (a body limit replaces it for a chunked body).
+const tokenOfRequest = new WeakMap<Context, ApiTokenConfig>();
 
 /** The API token a request was authenticated with (`null` when the API has no tokens). */
 export function tokenOf(c: Context): ApiTokenConfig | null {
-  return tokenOfRequest.get(c.req.raw) ?? null;
+  return tokenOfRequest.get(c) ?? null;
 }
 
-/** The requester's address: the proxy's X-Forwarded-For first entry, or the socket's peer. */
+/**
+ * The requester's address as the socket saw it. X-Forwarded-For is not used: any client can
+ * write it. Behind a proxy, this is the proxy; the header is recorded apart (`forwardedFor`).
+ */
 export function clientIp(c: Context): string {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  if (forwarded) return forwarded.slice(0, 64);
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
@@ -96,7 +102,8 @@ export function createApp(reads: CollectorReads, logger: Logger, agents?: AgentI
     if (!token) {
       const ip = clientIp(c);
       logger.warn({ path: c.req.path, ip }, 'API request refused: bad or missing credential');
-      await access?.audit?.record({
+      // Not awaited: a refusal answers at once, whatever state the store is in.
+      void access?.audit?.record({
         atMs: Date.now(),
         actor: { via: 'anonymous', ip },
         action: 'auth_failed',
@@ -108,13 +115,22 @@ export function createApp(reads: CollectorReads, logger: Logger, agents?: AgentI
       throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized', { 'www-authenticate': 'Bearer' });
     }
     if (!grants(token, needed.scope, needed.alsoAccepted)) {
-      logger.warn({ path: c.req.path, token: token.name, needed: needed.scope }, 'API request refused: scope');
+      logger.warn({ path: c.req.path, tokenName: token.name, needed: needed.scope }, 'API request refused: scope');
+      void access?.audit?.record({
+        atMs: Date.now(),
+        actor: { via: 'api', token: token.name },
+        action: 'forbidden',
+        target: `${c.req.method} ${c.req.path}`.slice(0, 200),
+        decision: 'refused',
+        reason: `needs_${needed.scope}`,
+        ip: clientIp(c),
+      });
       throw new HttpError(403, 'SYNACK_ERR_FORBIDDEN', `token "${token.name}" lacks the ${needed.scope} scope`);
     }
-    tokenOfRequest.set(c.req.raw, token);
+    tokenOfRequest.set(c, token);
     return next();
   });
-  if (agents) mountAgentRoutes(app, agents, logger);
+  if (agents) mountAgentRoutes(app, agents, logger, access?.audit);
   app.get('/healthz', async (c) => {
     const health = await reads.health();
     return c.json({ ok: health.redis, ...health }, health.redis ? 200 : 503);
@@ -145,16 +161,35 @@ export function createApp(reads: CollectorReads, logger: Logger, agents?: AgentI
   return app;
 }
 
-// Agents authenticate with their own bearer token. A failure gets a 401 without detail, and is
-// logged for audit (never the token).
-function mountAgentRoutes(app: Hono, agents: AgentIntake, logger: Logger): void {
-  const who = (authorization: string | undefined, path: string, ip: string | undefined): AgentConfig => {
-    const agent = agents.authenticate(authorization);
-    if (!agent) {
-      logger.warn({ path, ip }, 'agent request refused: bad or missing credential');
-      throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized');
-    }
-    return agent;
+// Agents sign each request with their own Ed25519 key (x-synack-agent, x-synack-timestamp,
+// x-synack-signature over the method, path, time and body hash). A failure gets a 401 without
+// detail, and is logged for audit with its reason (never the signature).
+function mountAgentRoutes(app: Hono, agents: AgentIntake, logger: Logger, audit: AuditLog | undefined): void {
+  const who = async (c: Context, body: Uint8Array): Promise<AgentConfig> => {
+    const url = new URL(c.req.url);
+    const result = await agents.authenticate({
+      method: c.req.method,
+      pathWithQuery: `${url.pathname}${url.search}`,
+      body,
+      header: (name) => c.req.header(name),
+    });
+    if (result.ok) return result.agent;
+    const ip = clientIp(c);
+    logger.warn(
+      { path: c.req.path, ip, agent: result.claimed, reason: result.reason },
+      'agent request refused: bad or missing signature',
+    );
+    // Not awaited: a refusal answers at once, whatever state the store is in.
+    void audit?.record({
+      atMs: Date.now(),
+      actor: { via: 'anonymous', ip },
+      action: 'auth_failed',
+      target: `${c.req.method} ${c.req.path} agent ${result.claimed ?? '?'}`.slice(0, 200),
+      decision: 'refused',
+      reason: `agent_${result.reason}`,
+      ip,
+    });
+    throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized');
   };
   app.post(
     '/v1/agent/snapshots',
@@ -165,10 +200,12 @@ function mountAgentRoutes(app: Hono, agents: AgentIntake, logger: Logger): void 
       },
     }),
     async (c) => {
-      const agent = who(c.req.header('authorization'), c.req.path, c.req.header('x-forwarded-for'));
+      // Read raw once: the signature covers these bytes' hash, and the JSON is parsed from them.
+      const raw = new Uint8Array(await c.req.arrayBuffer());
+      const agent = await who(c, raw);
       let body: unknown;
       try {
-        body = await c.req.json();
+        body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
       } catch {
         throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', 'body: expected JSON');
       }
@@ -188,7 +225,8 @@ function mountAgentRoutes(app: Hono, agents: AgentIntake, logger: Logger): void 
     },
   );
   app.get('/v1/agent/wait', async (c) => {
-    const agent = who(c.req.header('authorization'), c.req.path, c.req.header('x-forwarded-for'));
+    // A GET carries no body: what was signed is the hash of none.
+    const agent = await who(c, new Uint8Array(0));
     const query = agentWaitQuery.safeParse(c.req.query());
     if (!query.success)
       throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', `timeoutMs: ${query.error.issues[0]?.message}`);

@@ -37,19 +37,20 @@ export function mountProbeRoutes(app: Hono, probes: ProbeService, audit: AuditLo
       const body = probeBody.safeParse(raw);
       if (!body.success) throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', describeIssue(body.error, 'body'));
       const token = tokenOf(c);
+      // Probing needs a token with the probe scope, so one is always there; never run without one.
+      if (!token) throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized');
       const started = await probes.start({
         target: body.data.target,
         ...(body.data.regions ? { regions: body.data.regions } : {}),
         ...(body.data.sourcePorts ? { sourcePorts: body.data.sourcePorts } : {}),
-        // Probing needs a token, so a token is there; the fallback only keeps the types honest.
-        actor: token ? { via: 'api', token: token.name } : { via: 'anonymous', ip: clientIp(c) },
+        actor: { via: 'api', token: token.name },
         ip: clientIp(c),
       });
       if (!started.ok) {
         throw new HttpError(
           started.status,
           `SYNACK_ERR_${started.code.toUpperCase()}`,
-          started.message,
+          started.field ? `${started.field}: ${started.message}` : started.message,
           started.retryAfterMs ? { 'retry-after': String(Math.ceil(started.retryAfterMs / 1000)) } : {},
         );
       }
@@ -76,6 +77,6 @@ export function mountProbeRoutes(app: Hono, probes: ProbeService, audit: AuditLo
   app.get('/v1/audit', async (c) => {
     const query = auditQuery.safeParse(c.req.query());
     if (!query.success) throw new HttpError(400, 'SYNACK_ERR_BAD_REQUEST', describeIssue(query.error, 'query'));
-    return c.json({ entries: await audit.recent(query.data.limit) });
+    return c.json({ entries: await audit.recent(query.data.limit, query.data.stream) });
   });
 }

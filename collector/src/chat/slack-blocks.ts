@@ -41,6 +41,13 @@ export function probeAck(report: ProbeReport): SlackMessage {
 
 /** A probe's results, for the channel: per region the SYN and connect outcomes, the diagnosis, the trace. */
 export function probeMessage(report: ProbeReport): SlackMessage {
+  if (report.status === 'abandoned') {
+    return {
+      response_type: 'in_channel',
+      replace_original: false,
+      text: `synack probe ${report.target.display}: the collector stopped before the probe ended; run it again (request ${report.id})`,
+    };
+  }
   const failing = report.regions.filter((region) => !regionOk(report.byRegion[region] ?? []));
   const answered = report.regions.length - failing.length;
   const summary =

@@ -6,6 +6,7 @@ import { type CollectorReads, createApp } from '../api/create-app.ts';
 import type { AuditLog } from '../probes/audit-log.ts';
 import type { ProbeService } from '../probes/probe-service.ts';
 import { mountSlackRoutes } from './slack-routes.ts';
+import { signSlackRequest } from './verify-slack-request.ts';
 
 const reads: CollectorReads = {
   health: async () => ({ redis: true, ingested: 0, rejected: 0 }),
@@ -38,5 +39,51 @@ describe('the Slack endpoint without a signing secret', () => {
         message: 'the Slack command is off: set SYNACK_SLACK_SIGNING_SECRET or slack.signing_secret_file',
       },
     });
+  });
+});
+
+describe('the Slack endpoint with a store that does not answer', () => {
+  it('still answers in time, saying so; a bad signature is still a 401', async () => {
+    const parsed = parseConfig('regions: [a]\nallow: [{ cidr: 10.0.0.0/8, ports: 443 }]\ntargets: []\n', 's.yaml', {});
+    if (!parsed.ok) throw new Error('config');
+    const app = createApp(reads, pino({ level: 'silent' }));
+    // A Redis that accepted the connection and then went quiet: every command pends.
+    const stalled = { set: () => new Promise(() => {}) } as unknown as Redis;
+    const audit = { record: () => new Promise<void>(() => {}) } as unknown as AuditLog;
+    mountSlackRoutes(app, {
+      config: () => parsed.config,
+      secret: () => 'shh',
+      redis: stalled,
+      probes: {} as ProbeService,
+      reads: { targets: async () => [], diagnosis: async () => null, slo: async () => null },
+      audit,
+      logger: pino({ level: 'silent' }),
+      answerWithinMs: 200,
+    });
+    const body = 'team_id=T1&user_id=U1&channel_id=C1&text=help';
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const started = performance.now();
+    const response = await app.request('/slack/commands', {
+      method: 'POST',
+      headers: {
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': signSlackRequest('shh', timestamp, body),
+      },
+      body,
+    });
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { text: string }).text).toMatch(
+      /^synack did not answer within Slack’s 3 seconds/,
+    );
+    const forged = await app.request('/slack/commands', {
+      method: 'POST',
+      headers: {
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': signSlackRequest('nope', timestamp, body),
+      },
+      body,
+    });
+    expect(forged.status).toBe(401);
   });
 });

@@ -15,6 +15,7 @@ import { isAllowedResponseUrl, postToResponseUrl } from './response-url.ts';
 import {
   diagnosisMessage,
   ephemeral,
+  escapeMrkdwn,
   helpMessage,
   probeAck,
   probeMessage,
@@ -40,9 +41,13 @@ export type SlackRoutesDeps = {
   logger: Logger;
   post?: typeof postToResponseUrl;
   now?: () => number;
+  /** Default 2.5 s. */
+  answerWithinMs?: number;
 };
 
 const FIELD = /^[A-Za-z0-9._-]{1,64}$/;
+// Slack waits 3 s for the answer; the rest is the network's.
+const ANSWER_WITHIN_MS = 2500;
 
 /**
  * `POST /slack/commands`, the `/synack` slash command. Every request is verified as Slack
@@ -54,10 +59,11 @@ export function mountSlackRoutes(app: Hono, deps: SlackRoutesDeps): { drain(): P
   const now = deps.now ?? Date.now;
   const post = deps.post ?? postToResponseUrl;
   const deliveries = new Set<Promise<void>>();
-  const refuse = async (c: Context, reason: string) => {
+  const refuse = async (c: Context, reason: string): Promise<never> => {
     const ip = clientIp(c);
     deps.logger.warn({ ip, reason }, 'Slack request refused');
-    await deps.audit.record({
+    // Not awaited: a refusal answers at once, whatever state the store is in.
+    void deps.audit.record({
       atMs: now(),
       actor: { via: 'anonymous', ip },
       action: 'auth_failed',
@@ -67,6 +73,91 @@ export function mountSlackRoutes(app: Hono, deps: SlackRoutesDeps): { drain(): P
       ip,
     });
     throw new HttpError(401, 'SYNACK_ERR_UNAUTHORIZED', 'unauthorized');
+  };
+  const answer = async (c: Context, rawBody: string, signature: string): Promise<SlackMessage> => {
+    // A valid signature seen before is a replay: Slack signs each request anew.
+    const seenKey = `${deps.config().prefix}:slack-seen:${createHash('sha256').update(signature).digest('hex')}`;
+    const first = await deps.redis.set(seenKey, '1', 'EX', 2 * SLACK_TOLERANCE_S + 60, 'NX');
+    if (first !== 'OK') return refuse(c, 'replayed');
+    // Signed by Slack, so a bad field is Slack's or a proxy's doing: the answer is a message the
+    // user sees, naming the field, rather than an error page.
+    const form = slackCommandForm.safeParse(Object.fromEntries(new URLSearchParams(rawBody)));
+    if (!form.success)
+      return ephemeral(`synack cannot read this request: ${escapeMrkdwn(describeIssue(form.error, 'form'))}`);
+    const name = (text: string | undefined) => (text && FIELD.test(text) ? text : '');
+    const actor: Actor = {
+      via: 'slack',
+      team: form.data.team_id,
+      user: form.data.user_id,
+      userName: name(form.data.user_name),
+      channel: form.data.channel_id,
+      channelName: name(form.data.channel_name),
+    };
+    const command = form.data.command ?? '/synack';
+    const parsed = parseSlackCommand(form.data.text);
+    const audit = (action: string, target: string | undefined, refusedFor?: string) =>
+      deps.audit.record({
+        atMs: now(),
+        actor,
+        action,
+        ...(target ? { target } : {}),
+        decision: refusedFor ? 'refused' : 'allowed',
+        ...(refusedFor ? { reason: refusedFor } : {}),
+        ip: clientIp(c),
+      });
+    const configured = (target: string) => deps.config().targets.some((t) => t.name === target);
+    switch (parsed.command) {
+      case 'help':
+        await audit('help', undefined);
+        return helpMessage(command);
+      case 'invalid':
+        await audit('invalid', form.data.text.slice(0, 200), 'bad_command');
+        return ephemeral(`${escapeMrkdwn(parsed.message)}\nType \`${command} help\` for the commands.`);
+      case 'status':
+      case 'diagnose':
+      case 'slo': {
+        if (!configured(parsed.target)) {
+          await audit(parsed.command, parsed.target, 'unknown_target');
+          return unknownTarget(parsed.target, deps);
+        }
+        await audit(parsed.command, parsed.target);
+        if (parsed.command === 'diagnose')
+          return diagnosisMessage(parsed.target, await deps.reads.diagnosis(parsed.target));
+        if (parsed.command === 'slo') return sloMessage(parsed.target, await deps.reads.slo(parsed.target));
+        const rows = (await deps.reads.targets()).filter((row) => row.target === parsed.target);
+        return statusMessage(parsed.target, rows, await deps.reads.diagnosis(parsed.target));
+      }
+      case 'probe': {
+        const responseUrl = form.data.response_url ?? '';
+        if (!isAllowedResponseUrl(responseUrl, deps.config().slack.responseUrlHosts)) {
+          await audit('probe', parsed.target, 'bad_response_url');
+          return ephemeral('synack posts results only to Slack (response_url is not a Slack URL).');
+        }
+        const started = await deps.probes.start({
+          target: parsed.target,
+          ...(parsed.regions.length > 0 ? { regions: parsed.regions } : {}),
+          actor,
+          ip: clientIp(c),
+        });
+        if (!started.ok)
+          return ephemeral(`Not probing ${escapeMrkdwn(parsed.target)}: ${escapeMrkdwn(started.message)}`);
+        const delivery = started.done
+          .then(async (report) => {
+            const sent = await post(responseUrl, probeMessage(report));
+            // The URL is a credential for this channel: log its host only.
+            const host = new URL(responseUrl).host;
+            if (!sent.ok)
+              deps.logger.warn(
+                { requestId: report.id, host, status: sent.status, err: sent.error },
+                'probe result not delivered to Slack',
+              );
+          })
+          .catch((error: Error) => deps.logger.error({ err: error.message }, 'probe result delivery failed'));
+        deliveries.add(delivery);
+        void delivery.finally(() => deliveries.delete(delivery));
+        return probeAck(started.report);
+      }
+    }
   };
   app.post(
     '/slack/commands',
@@ -95,99 +186,26 @@ export function mountSlackRoutes(app: Hono, deps: SlackRoutesDeps): { drain(): P
         nowMs: now(),
       });
       if (!verified.ok) return refuse(c, verified.reason);
-      // A valid signature seen before is a replay: Slack signs each request anew.
-      const seenKey = `${deps.config().prefix}:slack-seen:${createHash('sha256')
-        .update(signature ?? '')
-        .digest('hex')}`;
-      const first = await deps.redis.set(seenKey, '1', 'EX', 2 * SLACK_TOLERANCE_S + 60, 'NX');
-      if (first !== 'OK') return refuse(c, 'replayed');
-      // Signed by Slack, so a bad field is Slack's or a proxy's doing: the answer is a message the
-      // user sees, naming the field, rather than an error page.
-      const form = slackCommandForm.safeParse(Object.fromEntries(new URLSearchParams(rawBody)));
-      if (!form.success)
-        return c.json(ephemeral(`synack cannot read this request: ${describeIssue(form.error, 'form')}`));
-      const name = (text: string | undefined) => (text && FIELD.test(text) ? text : '');
-      const actor: Actor = {
-        via: 'slack',
-        team: form.data.team_id,
-        user: form.data.user_id,
-        userName: name(form.data.user_name),
-        channel: form.data.channel_id,
-        channelName: name(form.data.channel_name),
-      };
-      const command = form.data.command ?? '/synack';
-      const parsed = parseSlackCommand(form.data.text);
-      const reply = (message: SlackMessage) => c.json(message);
-      const audit = (action: string, target?: string) =>
-        deps.audit.record({
-          atMs: now(),
-          actor,
-          action,
-          ...(target ? { target } : {}),
-          decision: 'allowed',
-          ip: clientIp(c),
-        });
-      switch (parsed.command) {
-        case 'help':
-          return reply(helpMessage(command));
-        case 'invalid':
-          return reply(ephemeral(`${parsed.message}\nType \`${command} help\` for the commands.`));
-        case 'status': {
-          await audit('status', parsed.target);
-          if (!deps.config().targets.some((t) => t.name === parsed.target))
-            return reply(unknownTarget(parsed.target, deps));
-          const rows = (await deps.reads.targets()).filter((row) => row.target === parsed.target);
-          return reply(statusMessage(parsed.target, rows, await deps.reads.diagnosis(parsed.target)));
-        }
-        case 'diagnose': {
-          await audit('diagnose', parsed.target);
-          if (!deps.config().targets.some((t) => t.name === parsed.target))
-            return reply(unknownTarget(parsed.target, deps));
-          return reply(diagnosisMessage(parsed.target, await deps.reads.diagnosis(parsed.target)));
-        }
-        case 'slo': {
-          await audit('slo', parsed.target);
-          if (!deps.config().targets.some((t) => t.name === parsed.target))
-            return reply(unknownTarget(parsed.target, deps));
-          return reply(sloMessage(parsed.target, await deps.reads.slo(parsed.target)));
-        }
-        case 'probe': {
-          const responseUrl = form.data.response_url ?? '';
-          if (!isAllowedResponseUrl(responseUrl, deps.config().slack.responseUrlHosts)) {
-            await deps.audit.record({
-              atMs: now(),
-              actor,
-              action: 'probe',
-              target: parsed.target,
-              decision: 'refused',
-              reason: 'bad_response_url',
-              ip: clientIp(c),
-            });
-            return reply(ephemeral('synack posts results only to Slack (response_url is not a Slack URL).'));
-          }
-          const started = await deps.probes.start({
-            target: parsed.target,
-            ...(parsed.regions.length > 0 ? { regions: parsed.regions } : {}),
-            actor,
-            ip: clientIp(c),
-          });
-          if (!started.ok) return reply(ephemeral(`Not probing ${parsed.target}: ${started.message}`));
-          const delivery = started.done
-            .then(async (report) => {
-              const sent = await post(responseUrl, probeMessage(report));
-              // The URL is a credential for this channel: log its host only.
-              const host = new URL(responseUrl).host;
-              if (!sent.ok)
-                deps.logger.warn(
-                  { requestId: report.id, host, status: sent.status, err: sent.error },
-                  'probe result not delivered to Slack',
-                );
-            })
-            .catch((error: Error) => deps.logger.error({ err: error.message }, 'probe result delivery failed'));
-          deliveries.add(delivery);
-          void delivery.finally(() => deliveries.delete(delivery));
-          return reply(probeAck(started.report));
-        }
+      // Slack gives up after 3 s; a store that does not answer must not leave the user with
+      // Slack's "operation timed out". The work goes on (a probe that started still posts).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<SlackMessage>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve(
+              ephemeral(
+                'synack did not answer within Slack’s 3 seconds (its store is slow). If a probe started, its result will still be posted here.',
+              ),
+            ),
+          deps.answerWithinMs ?? ANSWER_WITHIN_MS,
+        );
+      });
+      const work = answer(c, rawBody, signature ?? '');
+      work.catch(() => {});
+      try {
+        return c.json(await Promise.race([work, late]));
+      } finally {
+        clearTimeout(timer);
       }
     },
   );

@@ -4,6 +4,7 @@ import type { SynAttemptRecord } from '@synack/shared/attempt-record';
 import type { TargetConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { jobTargetOf } from '@synack/shared/wire/probe-job';
+import type { JobSigner } from '@synack/shared/wire/signed-job';
 import type { Cluster, Redis } from 'ioredis';
 import { type PathTrace, pathTraceOf } from './path-trace.ts';
 
@@ -18,6 +19,8 @@ export type PathTracerOptions = {
   redis: Redis | Cluster;
   prefix: () => string;
   queueFor: OnDemandDeps['queueFor'];
+  /** Signs the traceroute jobs. */
+  signer: JobSigner;
   logger: Logger;
   now?: () => number;
 };
@@ -67,7 +70,7 @@ export class PathTracer {
     let trace: PathTrace;
     try {
       const result = await probeOnDemand(
-        { redis, prefix: prefix(), queueFor: this.options.queueFor, now },
+        { redis, prefix: prefix(), queueFor: this.options.queueFor, signer: this.options.signer, now },
         {
           targets: [
             {

@@ -28,10 +28,15 @@ export type AuditEntry = {
 
 const MAX_ENTRIES = 10_000;
 
+/** Which part of the log: what known requesters did, or the refused credentials. */
+export type AuditStream = 'requests' | 'auth';
+
 /**
- * The audit log of on-demand requests and refused credentials: a capped Redis stream (the last
- * 10,000, shared by every collector, read by `GET /v1/audit`) and a structured log line each.
- * Writing never throws into the request: an entry that cannot be stored is still logged.
+ * The audit log: two capped Redis streams shared by every collector (the last 10,000 entries
+ * each, read by `GET /v1/audit`) and a structured log line per entry. Refused credentials go to
+ * a stream of their own: anyone can send those, and they must not push out the entries of who
+ * probed what (whose authors are rate-limited). Writing never throws into the request: an entry
+ * that cannot be stored is still logged.
  */
 export class AuditLog {
   private readonly redis: Redis | Cluster;
@@ -48,15 +53,16 @@ export class AuditLog {
     const level = entry.decision === 'allowed' ? 'info' : 'warn';
     this.logger[level]({ audit: entry }, `audit: ${entry.action} ${entry.decision}`);
     try {
-      await this.redis.xadd(this.key(), 'MAXLEN', '~', MAX_ENTRIES, '*', 'entry', JSON.stringify(entry));
+      const stream: AuditStream = entry.action === 'auth_failed' ? 'auth' : 'requests';
+      await this.redis.xadd(this.key(stream), 'MAXLEN', '~', MAX_ENTRIES, '*', 'entry', JSON.stringify(entry));
     } catch (error) {
       this.logger.error({ err: (error as Error).message }, 'audit entry not stored');
     }
   }
 
-  /** The latest entries, newest first. */
-  async recent(limit: number): Promise<AuditEntry[]> {
-    const rows = await this.redis.xrevrange(this.key(), '+', '-', 'COUNT', limit);
+  /** The latest entries of a stream, newest first. */
+  async recent(limit: number, stream: AuditStream = 'requests'): Promise<AuditEntry[]> {
+    const rows = await this.redis.xrevrange(this.key(stream), '+', '-', 'COUNT', limit);
     return rows.flatMap(([, fields]) => {
       const text = fields[fields.indexOf('entry') + 1];
       try {
@@ -67,8 +73,8 @@ export class AuditLog {
     });
   }
 
-  private key(): string {
-    return `${this.prefix()}:audit`;
+  private key(stream: AuditStream): string {
+    return stream === 'auth' ? `${this.prefix()}:audit-auth` : `${this.prefix()}:audit`;
   }
 }
 

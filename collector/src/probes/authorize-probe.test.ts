@@ -100,14 +100,64 @@ describe('on-demand probe policy', () => {
       ['10.1.2.3', ['v4']],
       ['2001:db8:1::5', ['v6']],
     ]);
-    expect(result.probe.rateKey).toBe('inside.example:443');
+    // The per-target limit counts each address, not the name it was asked by.
+    expect(result.probe.rateKeys).toEqual(['10.1.2.3:443', '2001:db8:1::5:443']);
   });
 
-  it('refuses a name of which any address is outside the list, naming it', async () => {
+  it('refuses a name of which any address is outside the list, without telling which', async () => {
     expect(await decide('half-outside.example:443')).toEqual({
       ok: false,
       code: 'not_allowed',
-      message: 'half-outside.example resolves to 10.9.9.9, which is not in on_demand.allow (port 443)',
+      message: 'half-outside.example resolves to an address that is not in on_demand.allow (port 443)',
+    });
+  });
+
+  it('checks the IPv4 address inside NAT64, SIIT, 6to4 and IPv4-compatible addresses', async () => {
+    // Both lists allow every IPv6 address; the IPv4 address carried must be allowed too.
+    const wide = config('on_demand: { allow: [{ cidr: "::/0", ports: 443 }, { cidr: 10.1.0.0/16, ports: 443 }] }');
+    const open = { ...wide, allow: [...wide.allow, { cidr: '::/0', ports: [[1, 65535]] as [number, number][] }] };
+    for (const text of [
+      '[64:ff9b::a9fe:a9fe]:443',
+      '[64:ff9b:1::a9fe:a9fe]:443',
+      '[2002:a9fe:a9fe::1]:443',
+      '[::a9fe:a9fe]:443',
+      '[::ffff:0:a9fe:a9fe]:443',
+    ]) {
+      expect(await decide(text, open), text).toMatchObject({
+        ok: false,
+        code: 'not_allowed',
+        message: expect.stringContaining('(it carries 169.254.169.254)'),
+      });
+    }
+    expect(await decide('[64:ff9b::a01:203]:443', open)).toMatchObject({ ok: true });
+    expect(await decide('[2001:db8:1::1]:443', open)).toMatchObject({ ok: true });
+    expect(await decide('[::1]:443', open)).toMatchObject({ ok: true });
+  });
+
+  it('counts one address however it is written', async () => {
+    const keys = async (text: string) => {
+      const result = await decide(text);
+      return 'ok' in result && result.ok ? result.probe.rateKeys : result;
+    };
+    for (const text of [
+      '10.1.2.3:443',
+      '[::ffff:10.1.2.3]:443',
+      '[::ffff:a01:203]:443',
+      '[::FFFF:A01:203]:443',
+      '[0::ffff:a01:203]:443',
+    ]) {
+      expect(await keys(text), text).toEqual(['10.1.2.3:443']);
+    }
+    expect(await keys('[2001:DB8:1::5]:443')).toEqual(await keys('[2001:db8:1:0::5]:443'));
+  });
+
+  it('refuses a name with more addresses than it probes', async () => {
+    const many = Array.from({ length: 9 }, (_, i) => ({ address: `10.1.0.${i + 1}`, family: 4 as const }));
+    const spec = parseProbeSpec('many.example:443', config().targets);
+    if (!spec.ok) throw new Error(spec.message);
+    expect(await authorizeProbe(spec.spec, config(), async () => many)).toMatchObject({
+      ok: false,
+      message: 'many.example resolves to 9 addresses; at most 8 are probed on demand',
     });
   });
 
@@ -123,6 +173,11 @@ describe('on-demand probe policy', () => {
   });
 
   it('refuses decimal, octal and hex IPv4 forms before any lookup', async () => {
+    const looked: string[] = [];
+    const spy = async (host: string) => {
+      looked.push(host);
+      return [];
+    };
     for (const text of [
       '2130706433:443',
       '0177.0.0.1:443',
@@ -132,9 +187,11 @@ describe('on-demand probe policy', () => {
       '10.1.515:443',
       '167838211:443',
     ]) {
-      const result = await decide(text);
-      expect(result, text).toHaveProperty('parse');
+      const spec = parseProbeSpec(text, config().targets);
+      expect(spec.ok, text).toBe(false);
+      if (spec.ok) await authorizeProbe(spec.spec, config(), spy);
     }
+    expect(looked).toEqual([]);
   });
 
   it('refuses names that do not resolve, or resolve to nothing', async () => {

@@ -16,8 +16,11 @@ export type AuthorizedProbe = {
   configured: boolean;
   /** As the user named it: `web`, or `api.internal:443`. */
   display: string;
-  /** What the rate limit per target counts: the configured name, or host:port. */
-  rateKey: string;
+  /**
+   * What the per-target rate limit counts: the configured name, or each address probed (canonical,
+   * with the port), so that other spellings of one address share its limit.
+   */
+  rateKeys: string[];
   /** The addresses to be probed (literals), empty for a configured target resolved by runners. */
   addresses: string[];
   jobTargets: Omit<ProbeJobTarget, 'atMs'>[];
@@ -29,6 +32,19 @@ export type AuthorizedProbe = {
 export type ProbeRefusal = { ok: false; code: 'not_allowed' | 'unresolvable'; message: string };
 
 const AD_HOC_TIMEOUT_MS = 3000;
+// A name that resolves to more is refused: each address is probed, so it multiplies the cost.
+const MAX_ADDRESSES = 8;
+
+// IPv6 ranges that carry an IPv4 address, which a translator or relay on the path may deliver
+// to: NAT64 (RFC 6052, RFC 8215), SIIT (RFC 7915), IPv4-compatible (RFC 4291, deprecated) and
+// 6to4 (RFC 3056). Such an address is allowed only if the IPv4 address in it is allowed too.
+const EMBEDDED_V4: readonly { prefix: string; at: number }[] = [
+  { prefix: '64:ff9b::/96', at: 6 },
+  { prefix: '64:ff9b:1::/48', at: 6 },
+  { prefix: '::ffff:0:0:0/96', at: 6 },
+  { prefix: '::/96', at: 6 },
+  { prefix: '2002::/16', at: 1 },
+];
 
 /**
  * Decides whether an on-demand probe may run. A configured target may always be probed. Anything
@@ -50,7 +66,7 @@ export async function authorizeProbe(
         name: target.name,
         configured: true,
         display: target.name,
-        rateKey: target.name,
+        rateKeys: [target.name],
         addresses: isIP(target.address) ? [target.address] : [],
         jobTargets: [jobTargetOf(target)],
         defaultRegions: target.regions,
@@ -66,7 +82,7 @@ export async function authorizeProbe(
     return {
       ok: false,
       code: 'not_allowed',
-      message: `only configured targets may be probed on demand (no on_demand.allow in ${config.file}); ${display} is not one`,
+      message: `only configured targets may be probed on demand (on_demand.allow is empty); ${display} is not one`,
     };
   }
   let found: { address: string; family: AddressFamily }[];
@@ -83,17 +99,33 @@ export async function authorizeProbe(
     if (found.length === 0) return { ok: false, code: 'unresolvable', message: `${endpoint.host} has no addresses` };
   }
   const addresses = [...new Map(found.map((a) => [a.address, a])).values()];
+  if (addresses.length > MAX_ADDRESSES) {
+    return {
+      ok: false,
+      code: 'not_allowed',
+      message: `${endpoint.host} resolves to ${addresses.length} addresses; at most ${MAX_ADDRESSES} are probed on demand`,
+    };
+  }
   for (const { address } of addresses) {
-    const where = endpoint.kind === 'hostname' ? `${endpoint.host} resolves to ${address}, which is` : `${address} is`;
-    if (!isAllowed(config.onDemand.allow, address, endpoint.port)) {
-      return { ok: false, code: 'not_allowed', message: `${where} not in on_demand.allow (port ${endpoint.port})` };
-    }
-    if (!isAllowed(config.allow, address, endpoint.port)) {
-      return {
-        ok: false,
-        code: 'not_allowed',
-        message: `${where} outside the runners' allow-list (port ${endpoint.port})`,
-      };
+    // A name's addresses are not named: a refusal must not tell a chat user what an internal
+    // name resolves to (the audit log has them).
+    const what = endpoint.kind === 'hostname' ? `${endpoint.host} resolves to an address that is` : `${address} is`;
+    for (const checked of [address, ...embeddedV4(address)]) {
+      const carries = checked !== address && endpoint.kind === 'address' ? ` (it carries ${checked})` : '';
+      if (!isAllowed(config.onDemand.allow, checked, endpoint.port)) {
+        return {
+          ok: false,
+          code: 'not_allowed',
+          message: `${what} not in on_demand.allow (port ${endpoint.port})${carries}`,
+        };
+      }
+      if (!isAllowed(config.allow, checked, endpoint.port)) {
+        return {
+          ok: false,
+          code: 'not_allowed',
+          message: `${what} outside the runners' allow-list (port ${endpoint.port})${carries}`,
+        };
+      }
     }
   }
   const name = adHocName(endpoint.host);
@@ -103,7 +135,7 @@ export async function authorizeProbe(
       name,
       configured: false,
       display,
-      rateKey: `${endpoint.host}:${endpoint.port}`,
+      rateKeys: addresses.map((a) => `${a.address}:${endpoint.port}`),
       addresses: addresses.map((a) => a.address),
       jobTargets: addresses.map(({ address, family }) => ({
         name,
@@ -125,6 +157,22 @@ export function adHocName(host: string): string {
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '');
   return `adhoc-${slug}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/** The IPv4 addresses an IPv6 address carries for translators or relays (none for others). */
+export function embeddedV4(address: string): string[] {
+  if (isIP(address) !== 6) return [];
+  const parsed = ipaddr.IPv6.parse(address);
+  const found: string[] = [];
+  for (const { prefix, at } of EMBEDDED_V4) {
+    if (!parsed.match(ipaddr.IPv6.parseCIDR(prefix))) continue;
+    const high = parsed.parts[at] ?? 0;
+    const low = parsed.parts[at + 1] ?? 0;
+    // ::/96 holds :: and ::1, which carry no IPv4 host.
+    if (prefix === '::/96' && high === 0) continue;
+    found.push(`${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`);
+  }
+  return [...new Set(found)];
 }
 
 function unmapped(text: string): { address: string; family: AddressFamily } {

@@ -29,6 +29,8 @@ export type ProbeRefused = {
   code: 'bad_request' | 'not_allowed' | 'unresolvable' | 'rate_limited' | 'no_runner';
   status: 400 | 403 | 422 | 429 | 503;
   message: string;
+  /** The field of the request it is about, for a bad request. */
+  field?: 'target' | 'regions' | 'sourcePorts';
   retryAfterMs?: number;
 };
 
@@ -72,6 +74,7 @@ export class ProbeService {
   private readonly deps: ProbeServiceDeps;
   private readonly now: () => number;
   private readonly running = new Set<Promise<unknown>>();
+  private closing = false;
 
   constructor(deps: ProbeServiceDeps) {
     this.deps = deps;
@@ -79,6 +82,7 @@ export class ProbeService {
   }
 
   async start(ask: ProbeAsk): Promise<ProbeStarted | ProbeRefused> {
+    if (this.closing) return { ok: false, code: 'no_runner', status: 503, message: 'the collector is stopping' };
     const config = this.deps.config();
     const refuse = async (
       refusal: Omit<ProbeRefused, 'ok'>,
@@ -96,13 +100,28 @@ export class ProbeService {
       });
       return { ok: false as const, ...refusal };
     };
+    const limited = (rate: { ok: false; key: string; retryAfterMs: number }, extra = {}) =>
+      refuse(
+        {
+          code: 'rate_limited',
+          status: 429,
+          message: `too many probes per ${rate.key.split(':')[0]}: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`,
+          retryAfterMs: rate.retryAfterMs,
+        },
+        extra,
+      );
+    // The requester's own limits come first, before anything costs (a name lookup, an audit
+    // entry of a refusal): a user cannot flood the resolver or the audit log past them.
+    const own = await this.deps.rates.take(this.requesterChecks(config, ask.actor));
+    if (!own.ok) return limited(own);
     const parsed = parseProbeSpec(ask.target, config.targets);
-    if (!parsed.ok) return refuse({ code: 'bad_request', status: 400, message: parsed.message });
+    if (!parsed.ok) return refuse({ code: 'bad_request', status: 400, message: parsed.message, field: 'target' });
     const unknownRegions = (ask.regions ?? []).filter((region) => !config.regions.includes(region));
     if (unknownRegions.length > 0) {
       return refuse({
         code: 'bad_request',
         status: 400,
+        field: 'regions',
         message: `unknown region${unknownRegions.length > 1 ? 's' : ''} ${unknownRegions.join(', ')} (regions: ${config.regions.join(', ')})`,
       });
     }
@@ -125,19 +144,23 @@ export class ProbeService {
         { addresses: probe.addresses, regions: wanted },
       );
     }
-    const rate = await this.deps.rates.take(this.rateChecks(config, ask.actor, probe), this.now());
-    if (!rate.ok) {
-      const which = rate.key.split(':')[0];
+    // Per target, each address counts on its own (however it was spelled), once per source port.
+    const perTarget = config.onDemand.rateLimits.perTarget;
+    const cost = ask.sourcePorts ?? 1;
+    if (cost > perTarget.count) {
       return refuse(
         {
           code: 'rate_limited',
           status: 429,
-          message: `too many probes per ${which}: try again in ${Math.ceil(rate.retryAfterMs / 1000)} s`,
-          retryAfterMs: rate.retryAfterMs,
+          message: `${cost} source ports is more than on_demand.rate_limits.per_target allows at once (${perTarget.count})`,
         },
         { addresses: probe.addresses, regions },
       );
     }
+    const rate = await this.deps.rates.take(
+      probe.rateKeys.map((key) => ({ key: `target:${key}`, limit: perTarget, cost })),
+    );
+    if (!rate.ok) return limited(rate, { addresses: probe.addresses, regions });
     const id = randomUUID();
     const startedAtMs = this.now();
     const jobTargets = probe.jobTargets.map((t) =>
@@ -164,7 +187,7 @@ export class ProbeService {
       diagnosis: null,
       traceId: this.deps.traceIdOf(id),
     };
-    await this.save(report);
+    // Audited before anything is stored or queued: nothing runs that the log does not show.
     await this.deps.audit.record({
       atMs: startedAtMs,
       actor: ask.actor,
@@ -176,6 +199,7 @@ export class ProbeService {
       requestId: id,
       ...(ask.ip ? { ip: ask.ip } : {}),
     });
+    await this.save(report);
     const done = this.finish(report, probe, jobTargets);
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
@@ -191,8 +215,12 @@ export class ProbeService {
     return report;
   }
 
-  /** Waits for the probes in progress (on shutdown). */
+  /**
+   * Stops taking probes and waits for the ones in progress (on shutdown). A probe cut short by
+   * the stop ends `abandoned`, not "every region missing": the regions did not fail to answer.
+   */
   async drain(): Promise<void> {
+    this.closing = true;
     await Promise.allSettled([...this.running]);
   }
 
@@ -215,7 +243,12 @@ export class ProbeService {
       };
     } catch (error) {
       this.deps.logger.warn({ requestId: report.id, err: (error as Error).message }, 'on-demand probe failed');
-      final = { ...report, status: 'done', finishedAtMs: this.now(), missing: report.regions };
+      final = {
+        ...report,
+        status: this.closing ? 'abandoned' : 'done',
+        finishedAtMs: this.now(),
+        missing: report.regions,
+      };
     }
     await this.save(final).catch((error: Error) =>
       this.deps.logger.warn({ requestId: report.id, err: error.message }, 'probe report not stored'),
@@ -223,16 +256,17 @@ export class ProbeService {
     return final;
   }
 
-  private rateChecks(config: SynackConfig, actor: Actor, probe: AuthorizedProbe): RateCheck[] {
+  private requesterChecks(config: SynackConfig, actor: Actor): RateCheck[] {
     const limits = config.onDemand.rateLimits;
-    const checks: RateCheck[] = [{ key: `target:${probe.rateKey}`, limit: limits.perTarget }];
     if (actor.via === 'slack') {
-      checks.unshift(
+      return [
         { key: `user:slack:${actor.team}:${actor.user}`, limit: limits.perUser },
         { key: `channel:slack:${actor.team}:${actor.channel}`, limit: limits.perChannel },
-      );
-    } else if (actor.via === 'api') checks.unshift({ key: `user:token:${actor.token}`, limit: limits.perUser });
-    return checks;
+      ];
+    }
+    if (actor.via === 'api') return [{ key: `user:token:${actor.token}`, limit: limits.perUser }];
+    // Not reachable through the routes (probing needs a token or a Slack signature); limited anyway.
+    return [{ key: `user:ip:${actor.ip}`, limit: limits.perUser }];
   }
 
   private async save(report: ProbeReport): Promise<void> {

@@ -1,3 +1,5 @@
+import { generateSigningKey } from '@synack/shared/signing-key';
+import { createAgentRequestSigner, verifyAgentRequest } from '@synack/shared/wire/agent-request-signature';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -5,17 +7,29 @@ import { AgentService, type AgentWatch } from './agent-service.ts';
 
 const logger = pino({ level: 'silent' });
 const watch: AgentWatch = { ports: [443], runners: [{ address: '10.1.0.2', family: 'v4', regions: ['a'] }] };
+const key = generateSigningKey();
+const agents = [{ id: 'a', publicKey: key.publicKey, targets: ['web'] }];
 
 function harness() {
   let up = false;
   let seq = 0;
   const received: number[] = [];
   const seenWatch: AgentWatch[] = [];
-  const fakeFetch = (async (url: string, init: RequestInit) => {
+  const fakeFetch = (async (url: URL, init: RequestInit) => {
     if (!up) throw new TypeError('fetch failed');
-    if (String(url).endsWith('/v1/agent/snapshots')) {
-      expect((init.headers as Record<string, string>).authorization).toBe('Bearer t0ken-t0ken-t0ken-1');
-      received.push((JSON.parse(String(init.body)) as AgentSnapshot).seq);
+    const headers = init.headers as Record<string, string>;
+    const body = init.body instanceof Uint8Array ? init.body : new Uint8Array(0);
+    // Every request carries a signature the collector would accept, over what was sent.
+    const verified = verifyAgentRequest(
+      agents,
+      (name) => headers[name],
+      { method: String(init.method), pathWithQuery: `${url.pathname}${url.search}`, body },
+      Date.now(),
+    );
+    expect(verified.ok).toBe(true);
+    expect(Object.keys(headers)).not.toContain('authorization');
+    if (url.pathname === '/v1/agent/snapshots') {
+      received.push((JSON.parse(new TextDecoder().decode(body)) as AgentSnapshot).seq);
       return new Response(JSON.stringify({ watch }), { status: 200 });
     }
     // The long poll: nothing wanted; answered slowly enough not to spin.
@@ -24,7 +38,7 @@ function harness() {
   }) as typeof fetch;
   const agent = new AgentService({
     collectorUrl: 'http://collector:8470/',
-    token: 't0ken-t0ken-t0ken-1',
+    signer: createAgentRequestSigner('a', key.privateKey),
     take: async (trigger, w) => {
       seenWatch.push(w);
       return {

@@ -1,4 +1,5 @@
 import type { Logger } from '@synack/shared/logger';
+import type { AgentRequestSigner } from '@synack/shared/wire/agent-request-signature';
 import type { AgentSnapshot } from '@synack/shared/wire/agent-snapshot';
 
 /** What the collector tells an agent to watch (the ports of its targets, the runners' addresses). */
@@ -7,7 +8,8 @@ export type AgentWatch = { ports: number[]; runners: { address: string; family: 
 export type AgentServiceOptions = {
   /** Collector API base URL, e.g. http://10.0.0.5:8470. */
   collectorUrl: string;
-  token: string;
+  /** Signs each request with the agent's private key (`createAgentRequestSigner`). */
+  signer: AgentRequestSigner;
   /** Takes one snapshot of this host for the given watch list. Never throws for a missing source. */
   take: (trigger: AgentSnapshot['trigger'], watch: AgentWatch) => Promise<AgentSnapshot>;
   intervalMs: number;
@@ -19,7 +21,7 @@ export type AgentServiceOptions = {
 
 /**
  * The host agent's loop: a snapshot every `intervalMs`, and one at once whenever the collector
- * asks (a long poll), each sent with the agent's own token. While the collector is away they
+ * asks (a long poll), each request signed with the agent's own key. While the collector is away they
  * wait in a bounded buffer and go out in order when it is back. The watch list comes back with
  * every answer, so the agent follows the live runners without a restart.
  */
@@ -114,7 +116,7 @@ export class AgentService {
     let backoffMs = 500;
     while (!this.stopping.signal.aborted) {
       try {
-        const response = await this.request('/v1/agent/wait?timeoutMs=25000', {});
+        const response = await this.request('/v1/agent/wait?timeoutMs=25000', { method: 'GET' });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const body = (await response.json()) as { snapshotWanted: boolean; watch: AgentWatch };
         this.watch = body.watch;
@@ -132,10 +134,19 @@ export class AgentService {
     }
   }
 
-  private request(path: string, init: RequestInit): Promise<Response> {
-    return this.fetch(`${this.options.collectorUrl.replace(/\/+$/, '')}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/json' },
+  private request(path: string, init: { method: 'GET' } | { method: 'POST'; body: string }): Promise<Response> {
+    const url = new URL(`${this.options.collectorUrl.replace(/\/+$/, '')}${path}`);
+    const body = init.method === 'POST' ? new TextEncoder().encode(init.body) : new Uint8Array(0);
+    // Signed as sent: the collector hashes the very bytes it receives, and checks the path it sees.
+    const signature = this.options.signer.headers({
+      method: init.method,
+      pathWithQuery: `${url.pathname}${url.search}`,
+      body,
+    });
+    return this.fetch(url, {
+      method: init.method,
+      ...(init.method === 'POST' ? { body } : {}),
+      headers: { ...signature, 'content-type': 'application/json' },
       signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(35_000)]),
     });
   }

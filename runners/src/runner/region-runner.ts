@@ -3,10 +3,12 @@ import type { AttemptRecord, ProbeTarget } from '@synack/shared/attempt-record';
 import type { ControlTarget, SynackConfig } from '@synack/shared/config/synack-config';
 import type { Logger } from '@synack/shared/logger';
 import { isAnswered, type ProbeKind } from '@synack/shared/probe-outcome';
+import { ErrorCode, SynackError } from '@synack/shared/synack-error';
 import { type ProbeJob, probeJobSchema } from '@synack/shared/wire/probe-job';
 import { onDemandQueueName, probeQueueName, RESULTS_QUEUE } from '@synack/shared/wire/queue-names';
 import type { ResultItem } from '@synack/shared/wire/result-message';
 import { RUNNER_TTL_MS, type RunnerHeartbeat } from '@synack/shared/wire/runner-heartbeat';
+import type { JobVerifier } from '@synack/shared/wire/signed-job';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
@@ -30,6 +32,11 @@ export type RegionRunnerOptions = {
   trace?: ProbeJobDeps['trace'];
   resolve: ProbeJobDeps['resolve'];
   isAllowed: (address: string, port: number) => boolean;
+  /**
+   * Checks each job's signature before anything else (`createJobVerifier` over
+   * `config.signing.publicKeys`). With no key the runner refuses to be built.
+   */
+  verifier: JobVerifier;
   nextId: () => string;
   logger: Logger;
   /** Probe jobs worked on at once (each may hold many targets, and waits for their due times). Default 256. */
@@ -38,8 +45,15 @@ export type RegionRunnerOptions = {
   lockDurationMs?: number;
 };
 
-/** Counters for status and tests. */
-export type RunnerStats = { jobs: number; attempts: number; badJobs: number; staleJobs: number; controlProbes: number };
+/** Counters for status and tests. `badSignatures`: jobs refused unsigned, badly signed or stale (nothing probed). */
+export type RunnerStats = {
+  jobs: number;
+  attempts: number;
+  badJobs: number;
+  badSignatures: number;
+  staleJobs: number;
+  controlProbes: number;
+};
 
 /**
  * A region's runner: a BullMQ worker on the region's probe queue that runs each job's targets at
@@ -48,7 +62,7 @@ export type RunnerStats = { jobs: number; attempts: number; badJobs: number; sta
  * target. `stop()` is graceful: jobs in progress finish and their results are sent.
  */
 export class RegionRunner {
-  readonly stats: RunnerStats = { jobs: 0, attempts: 0, badJobs: 0, staleJobs: 0, controlProbes: 0 };
+  readonly stats: RunnerStats = { jobs: 0, attempts: 0, badJobs: 0, badSignatures: 0, staleJobs: 0, controlProbes: 0 };
   private readonly options: RegionRunnerOptions;
   private readonly sink: ResultSink;
   private readonly resultsQueue: Queue;
@@ -67,8 +81,9 @@ export class RegionRunner {
   private lastControl: RunnerHeartbeat['control'] = null;
 
   constructor(options: RegionRunnerOptions) {
-    this.options = options;
     const { config } = options;
+    requireRunnerKeys(config, options.verifier);
+    this.options = options;
     this.resultsQueue = new Queue(RESULTS_QUEUE, { connection: options.connection, prefix: config.prefix });
     this.resultsQueue.on('error', (error) => options.logger.warn({ err: error.message }, 'results queue error'));
     this.registry = new RunnerRegistry(options.redis, config.prefix);
@@ -147,7 +162,17 @@ export class RegionRunner {
   }
 
   private async process(job: Job): Promise<number> {
-    const parsed = probeJobSchema.safeParse(job.data);
+    // Before the job is even parsed: whoever can write to Redis must not make this runner probe.
+    const verified = this.options.verifier.verify(job.data, Date.now());
+    if (!verified.ok) {
+      this.stats.badSignatures++;
+      this.options.logger.warn(
+        { job: job.id, queue: job.queueName, reason: verified.reason },
+        'probe job refused: not signed by a configured key',
+      );
+      throw new UnrecoverableError(`${ErrorCode.badSignature}: ${verified.reason}`);
+    }
+    const parsed = probeJobSchema.safeParse(verified.job);
     if (!parsed.success) {
       this.stats.badJobs++;
       const reason = parsed.error.issues
@@ -273,6 +298,19 @@ export class RegionRunner {
       this.options.logger.warn({ err: (error as Error).message }, 'heartbeat failed; retrying');
     }
   }
+}
+
+/**
+ * Throws `SYNACK_ERR_CONFIG_INVALID` when there is no key to check jobs with (`verifier`'s, else
+ * `config.signing.public_keys`): a runner that cannot tell a signed job from one written into
+ * Redis by hand must not run at all. Composition roots check it before they connect anything.
+ */
+export function requireRunnerKeys(config: SynackConfig, verifier?: JobVerifier): void {
+  if ((verifier?.keyIds.length ?? config.signing.publicKeys.length) > 0) return;
+  throw new SynackError(
+    ErrorCode.configInvalid,
+    `${config.file}: no signing.public_keys: a runner takes only jobs signed by a key listed there (make a key pair with: synack keygen --out FILE)`,
+  );
 }
 
 /**

@@ -57,7 +57,7 @@ on_demand:
 
   it('adds tokens from SYNACK_API_TOKENS and takes the Slack secret from its variable, redacted', () => {
     const config = valid(`${BASE}api: { tokens: [{ name: a, sha256: ${DIGEST}, scopes: [admin] }] }\n`, {
-      SYNACK_API_TOKENS: `ci:probe:${OTHER}, viewer:read+read:${DIGEST}`,
+      SYNACK_API_TOKENS: `ci:probe:${OTHER}, viewer:read+read:${'c'.repeat(64)}`,
       SYNACK_SLACK_SIGNING_SECRET: 'not-for-logs',
     });
     expect(config.api.tokens.map((t) => [t.name, t.scopes, t.from])).toEqual([
@@ -80,10 +80,10 @@ on_demand: { allow: [{ cidr: 10.0.0.1/8, ports: "0" }], rate_limits: { per_user:
 `),
     ).toEqual([
       '6 api.tokens[0].name: expected a token name: 1..63 characters of a-z, 0-9 and "-", got "Bad_Name"',
-      '6 api.tokens[0].sha256: expected the SHA-256 of the token, 64 lower-case hex digits (sha256sum), got "abc"',
+      '6 api.tokens[0].sha256: expected the SHA-256 of the token, 64 lower-case hex digits (sha256sum) (the value is not shown: it may be a secret)',
       '6 api.tokens[0].scopes[0]: expected read, probe or admin, got "root"',
       '7 api.tokens[1].scopes: must not be empty',
-      '8 slack.signing_secret_file: expected an absolute path to the file holding the signing secret, got "relative/path"',
+      '8 slack.signing_secret_file: expected an absolute path to the file holding the signing secret (the value is not shown: it may be a secret)',
       '8 slack.response_url_hosts[0]: expected a host like hooks.slack.com or 127.0.0.1:8080, got "https://hooks.slack.com/x"',
       '9 on_demand.allow[0].cidr: 10.0.0.1/8 has host bits set (the network is 10.0.0.0/8)',
       '9 on_demand.allow[0].ports: port 0 is outside 1..65535',
@@ -91,6 +91,19 @@ on_demand: { allow: [{ cidr: 10.0.0.1/8, ports: "0" }], rate_limits: { per_user:
       '9 on_demand.rate_limits.per_channel: the count must be at least 1, got 0/1m',
       '9 on_demand.rate_limits.per_target: expected at least 1s, got 1ms (in 5/1ms)',
     ]);
+  });
+
+  it('refuses two tokens with the same digest', () => {
+    expect(
+      problems(
+        `${BASE}api: { tokens: [{ name: a, sha256: ${DIGEST}, scopes: [read] }, { name: b, sha256: ${DIGEST}, scopes: [admin] }] }\n`,
+      ),
+    ).toEqual(['4 api.tokens[1].sha256: the same SHA-256 as token "a": one token, one entry']);
+    expect(
+      problems(`${BASE}api: { tokens: [{ name: a, sha256: ${DIGEST}, scopes: [read] }] }\n`, {
+        SYNACK_API_TOKENS: `b:admin:${DIGEST}`,
+      }),
+    ).toEqual([expect.stringContaining('token "b" has the same SHA-256 as "a"')]);
   });
 
   it('refuses a bad SYNACK_API_TOKENS entry without echoing it, and duplicate names', () => {

@@ -1,7 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { generateSigningKey, publicEntryOf } from '../signing-key.ts';
 import { parseAgentConfig } from './agent-config.ts';
 import { loadAgentConfig } from './load-config.ts';
 import { formatConfigIssue } from './parse-config.ts';
@@ -15,7 +17,7 @@ describe('agent config', () => {
         file: 'agent.yaml',
         id: 'web-1',
         collectorUrl: 'http://10.0.0.5:8470',
-        tokenFile: null,
+        keyFile: null,
         intervalMs: 10_000,
         bufferSize: 360,
       },
@@ -35,21 +37,32 @@ describe('agent config', () => {
     ]);
   });
 
-  it('takes the token from SYNACK_AGENT_TOKEN or token_file, and refuses a missing or short one', async () => {
+  it('takes the key from SYNACK_AGENT_KEY or key_file, and refuses a missing or bad one without quoting it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'synack-agent-'));
     try {
-      const tokenFile = join(dir, 'token');
-      await writeFile(tokenFile, 'from-the-token-file-0123\n');
+      const [fromFile, fromEnv] = [generateSigningKey(), generateSigningKey()];
+      const keyFile = join(dir, 'agent.pem');
+      await writeFile(keyFile, fromFile.privateKeyPem, { mode: 0o600 });
       const file = join(dir, 'agent.yaml');
-      await writeFile(file, `agent:\n  id: web-1\n  collector: http://127.0.0.1:8470\n  token_file: ${tokenFile}\n`);
-      expect((await loadAgentConfig(file, {})).token).toBe('from-the-token-file-0123');
-      expect((await loadAgentConfig(file, { SYNACK_AGENT_TOKEN: 'from-the-environment-99' })).token).toBe(
-        'from-the-environment-99',
-      );
-      await writeFile(tokenFile, 'short');
+      await writeFile(file, `agent:\n  id: web-1\n  collector: http://127.0.0.1:8470\n  key_file: ${keyFile}\n`);
+      expect(publicEntryOf((await loadAgentConfig(file, {})).key)).toEqual(fromFile.publicKey);
+      const withEnv = await loadAgentConfig(file, { SYNACK_AGENT_KEY: fromEnv.privateKeyPem });
+      expect(publicEntryOf(withEnv.key)).toEqual(fromEnv.publicKey);
+      // The loaded config shows no key material, however it is printed.
+      expect(`${JSON.stringify(withEnv)} ${inspect(withEnv)}`).not.toContain(fromEnv.privateKeyPem.split('\n')[1]);
+      const secretish = '-----BEGIN PRIVATE KEY-----\nTOPSECRETTOPSECRET\n-----END PRIVATE KEY-----\n';
+      await writeFile(keyFile, secretish);
       await expect(loadAgentConfig(file, {})).rejects.toMatchObject({
         code: 'SYNACK_ERR_CONFIG_INVALID',
-        message: expect.not.stringContaining('short'),
+        message: `private key file ${keyFile} is not a PKCS#8 PEM private key (make one with synack keygen)`,
+      });
+      await expect(loadAgentConfig(file, { SYNACK_AGENT_KEY: 'TOPSECRET' })).rejects.toMatchObject({
+        message: expect.not.stringContaining('TOPSECRET'),
+      });
+      await writeFile(file, `agent:\n  id: web-1\n  collector: http://127.0.0.1:8470\n`);
+      await expect(loadAgentConfig(file, {})).rejects.toMatchObject({
+        code: 'SYNACK_ERR_CONFIG_INVALID',
+        message: expect.stringContaining('no private key (set agent.key_file or SYNACK_AGENT_KEY'),
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { checkDuration, checkPattern, describeValue } from './config-fields.ts';
 import { field, NAME } from './config-schema.ts';
@@ -11,8 +12,11 @@ export type AgentFileConfig = {
   id: string;
   /** The collector API base URL. */
   collectorUrl: string;
-  /** From `token_file`, or SYNACK_AGENT_TOKEN (which wins). Never logged. */
-  token: string;
+  /**
+   * The Ed25519 private key the agent signs its requests with: from `key_file`, or
+   * SYNACK_AGENT_KEY (PEM text, which wins). Its public half goes in the collector's `agents:`.
+   */
+  key: KeyObject;
   /** Periodic snapshots. Default 10 s, at least 1 s. */
   intervalMs: number;
   /** Snapshots kept while the collector is away. Default 360. */
@@ -30,19 +34,21 @@ const schema = z.strictObject({
         message: `expected the collector's http:// or https:// URL, got ${describeValue(input)}`,
       };
     }),
-    token_file: field(checkPattern(/^\/.+/, 'an absolute path to the file holding the token')).optional(),
+    key_file: field(
+      checkPattern(/^\/.+/, 'an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE)'),
+    ).optional(),
     interval: field(checkDuration(1000)).optional(),
     buffer: z.number().int().min(1).max(100_000).optional(),
   }),
 });
 
 export type AgentConfigResult =
-  | { ok: true; config: Omit<AgentFileConfig, 'token'> & { tokenFile: string | null } }
+  | { ok: true; config: Omit<AgentFileConfig, 'key'> & { keyFile: string | null } }
   | { ok: false; issues: ConfigIssue[] };
 
 /**
- * Parses an agent config. Pure: the token itself is read by `loadAgentConfig` (from
- * SYNACK_AGENT_TOKEN or `token_file`); every issue is reported at once with its line.
+ * Parses an agent config. Pure: the key itself is read by `loadAgentConfig` (from
+ * SYNACK_AGENT_KEY or `key_file`); every issue is reported at once with its line.
  */
 export function parseAgentConfig(text: string, file: string): AgentConfigResult {
   const parsed = parseYamlWith(text, file, schema);
@@ -54,7 +60,7 @@ export function parseAgentConfig(text: string, file: string): AgentConfigResult 
       file,
       id: a.id,
       collectorUrl: a.collector,
-      tokenFile: a.token_file ?? null,
+      keyFile: a.key_file ?? null,
       intervalMs: a.interval ?? 10_000,
       bufferSize: a.buffer ?? 360,
     }),

@@ -4,6 +4,7 @@ import type { AddressFamily } from '../address-family.ts';
 import { parseCidr, parsePortRanges } from '../allow-list.ts';
 import { parseDurationMs } from '../duration.ts';
 import { parseEndpoint } from '../parse-endpoint.ts';
+import { type PublicKeyEntry, parsePublicKey } from '../signing-key.ts';
 import { isSynackError } from '../synack-error.ts';
 
 /** The result of checking one config value: the normalized value, or a message for its path. */
@@ -86,6 +87,17 @@ export function checkPattern(pattern: RegExp, what: string): (input: unknown) =>
     typeof input === 'string' && pattern.test(input)
       ? ok(input)
       : fail(`expected ${what}, got ${describeValue(input)}`);
+}
+
+/**
+ * `checkPattern` for a field where a secret is easily pasted by mistake (a token where its
+ * SHA-256 goes, a secret where its file's path goes): the message never shows the value.
+ */
+export function checkPatternUnshown(pattern: RegExp, what: string): (input: unknown) => Checked<string> {
+  return (input) =>
+    typeof input === 'string' && pattern.test(input)
+      ? ok(input)
+      : fail(`expected ${what} (the value is not shown: it may be a secret)`);
 }
 
 /**
@@ -252,4 +264,10 @@ export function checkHostPort(input: unknown): Checked<string> {
   } catch {
     return fail(hint);
   }
+}
+
+/** An Ed25519 public key, `ed25519:<base64 of 32 bytes>`, with its key id. Never echoes a bad value. */
+export function checkPublicKey(input: unknown): Checked<PublicKeyEntry> {
+  const parsed = parsePublicKey(input);
+  return parsed.ok ? ok(parsed.entry) : fail(parsed.message);
 }

@@ -13,10 +13,12 @@ import {
   checkListen,
   checkObjective,
   checkPattern,
+  checkPatternUnshown,
   checkPort,
   checkPortRanges,
   checkPositiveInteger,
   checkPositiveNumber,
+  checkPublicKey,
   checkRate,
   checkRedis,
   describeValue,
@@ -153,13 +155,26 @@ export const runnerSchema = z.strictObject({
 });
 
 /**
- * One entry of `agents:`: a host agent allowed to report, the SHA-256 of its token (the token
- * itself never sits in this file), and the targets its host serves.
+ * One entry of `agents:`: a host agent allowed to report, the Ed25519 public key its requests are
+ * signed with (`synack keygen` makes the pair; the private key stays on the host), and the
+ * targets its host serves.
  */
 export const agentSchema = z.strictObject({
   id: field(name('an agent id')),
-  token_sha256: field(checkPattern(/^[0-9a-f]{64}$/, 'the SHA-256 of the agent token, 64 hex digits (sha256sum)')),
+  public_key: field(checkPublicKey),
   targets: list(field(name('a target name'))),
+});
+
+/**
+ * `signing:`, how probe jobs are authenticated (Ed25519). Runners take only jobs signed by one of
+ * `public_keys` (several during a rotation); the scheduler, the collector and `synack probe`
+ * sign with the PKCS#8 PEM key in `private_key_file`, or in SYNACK_SIGNING_KEY, which wins.
+ */
+export const signingSchema = z.strictObject({
+  public_keys: z.array(field(checkPublicKey)).optional(),
+  private_key_file: field(
+    checkPattern(/^\/.+/, 'an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE)'),
+  ).optional(),
 });
 
 /** `collector:`. */
@@ -201,7 +216,9 @@ export const API_SCOPES = ['read', 'probe', 'admin'] as const;
  */
 export const apiTokenSchema = z.strictObject({
   name: field(name('a token name')),
-  sha256: field(checkPattern(/^[0-9a-f]{64}$/, 'the SHA-256 of the token, 64 lower-case hex digits (sha256sum)')),
+  sha256: field(
+    checkPatternUnshown(/^[0-9a-f]{64}$/, 'the SHA-256 of the token, 64 lower-case hex digits (sha256sum)'),
+  ),
   scopes: list(
     z.enum(API_SCOPES, {
       error: (issue) => `expected read, probe or admin, got ${describeValue(issue.input)}`,
@@ -219,7 +236,7 @@ export const apiSchema = z.strictObject({ tokens: z.array(apiTokenSchema).option
  */
 export const slackSchema = z.strictObject({
   signing_secret_file: field(
-    checkPattern(/^\/.+/, 'an absolute path to the file holding the signing secret'),
+    checkPatternUnshown(/^\/.+/, 'an absolute path to the file holding the signing secret'),
   ).optional(),
   response_url_hosts: list(field(checkHostPort)).optional(),
 });
@@ -263,6 +280,7 @@ export const configSchema = z.strictObject({
   runner: runnerSchema.optional(),
   collector: collectorSchema.optional(),
   agents: z.array(agentSchema).optional(),
+  signing: signingSchema.optional(),
   alerts: z.array(alertSinkSchema).optional(),
   api: apiSchema.optional(),
   slack: slackSchema.optional(),

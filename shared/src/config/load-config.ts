@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, SynackError } from '../synack-error.ts';
 import { type AgentFileConfig, parseAgentConfig } from './agent-config.ts';
+import { loadPrivateKey } from './load-private-key.ts';
 import { formatConfigIssue, parseConfig } from './parse-config.ts';
 import type { SynackConfig } from './synack-config.ts';
 
@@ -28,8 +29,8 @@ export async function loadConfig(
 }
 
 /**
- * Reads an agent config, and its token: SYNACK_AGENT_TOKEN when set, else `token_file`. Throws
- * `SYNACK_ERR_CONFIG_INVALID` with every issue; never puts the token in a message.
+ * Reads an agent config, and its private key: SYNACK_AGENT_KEY (PEM text) when set, else
+ * `key_file`. Throws `SYNACK_ERR_CONFIG_INVALID` with every issue; never puts the key in a message.
  */
 export async function loadAgentConfig(
   file: string,
@@ -47,24 +48,15 @@ export async function loadAgentConfig(
     const lines = result.issues.map(formatConfigIssue);
     throw new SynackError(ErrorCode.configInvalid, `agent config ${file} is not valid:\n${lines.join('\n')}`);
   }
-  const { tokenFile, ...config } = result.config;
-  let token = env.SYNACK_AGENT_TOKEN?.trim() ?? '';
-  if (!token && tokenFile) {
-    try {
-      token = (await readFile(tokenFile, 'utf8')).trim();
-    } catch (error) {
-      throw new SynackError(ErrorCode.configInvalid, `agent config ${file}: cannot read token_file ${tokenFile}`, {
-        cause: error,
-      });
-    }
-  }
-  if (token.length < 16) {
+  const { keyFile, ...config } = result.config;
+  const key = await loadPrivateKey('SYNACK_AGENT_KEY', keyFile, env);
+  if (key === null) {
     throw new SynackError(
       ErrorCode.configInvalid,
-      `agent config ${file}: no token of at least 16 characters (set SYNACK_AGENT_TOKEN or agent.token_file)`,
+      `agent config ${file}: no private key (set agent.key_file or SYNACK_AGENT_KEY; make one with: synack keygen --out FILE)`,
     );
   }
-  return { ...config, token };
+  return { ...config, key };
 }
 
 /**

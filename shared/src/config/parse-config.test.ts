@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../signing-key.ts';
 import { type ConfigIssue, formatConfigIssue, parseConfig } from './parse-config.ts';
 import type { SynackConfig } from './synack-config.ts';
 
@@ -139,6 +140,7 @@ const EXPECTED: SynackConfig = {
     },
   },
   agents: [],
+  signing: { publicKeys: [], privateKeyFile: null },
   alerts: [
     { kind: 'slack', url: null, urlEnv: 'SYNACK_SLACK_WEBHOOK' },
     { kind: 'webhook', url: 'https://alerts.example/hook', urlEnv: null },
@@ -370,21 +372,47 @@ targets:
     ]);
   });
 
-  it('reads host agents: each id once, a SHA-256 of its token, and targets that exist', () => {
-    const hash = 'a'.repeat(64);
+  it('reads host agents: each id once, an Ed25519 public key, and targets that exist', () => {
+    const key = generateSigningKey().publicKey;
     const base = `regions: [r1]\nallow:\n  - { cidr: 10.0.0.0/8, ports: "443" }\ntargets:\n  - { name: web, address: 10.0.0.1, port: 443 }\n`;
     const good = parseConfig(
-      `${base}agents:\n  - { id: srv-1, token_sha256: ${hash}, targets: [web] }\n`,
+      `${base}agents:\n  - { id: srv-1, public_key: "${key.key}", targets: [web] }\n`,
       'synack.yaml',
       {},
     );
-    expect(good.ok && good.config.agents).toEqual([{ id: 'srv-1', tokenSha256: hash, targets: ['web'] }]);
-    const text = `${base}agents:\n  - { id: srv-1, token_sha256: ${hash}, targets: [web] }\n  - { id: srv-1, token_sha256: nothex, targets: [db] }\n`;
+    expect(good.ok && good.config.agents).toEqual([{ id: 'srv-1', publicKey: key, targets: ['web'] }]);
+    const text = `${base}agents:\n  - { id: srv-1, public_key: "${key.key}", targets: [web] }\n  - { id: srv-1, public_key: "ed25519:nope", targets: [db] }\n  - { id: srv-2, token_sha256: ${'a'.repeat(64)}, targets: [web] }\n`;
     expect(issues(text).map(brief)).toEqual([
       '8:11 agents[1].id: duplicate agent id "srv-1" (first at line 7)',
-      '8:32 agents[1].token_sha256: expected the SHA-256 of the agent token, 64 hex digits (sha256sum), got "nothex"',
-      '8:50 agents[1].targets[0]: target "db" is not in targets',
+      '8:30 agents[1].public_key: expected an Ed25519 public key, "ed25519:" and 44 base64 characters (synack keygen prints it), got a string of 12 characters that is not one',
+      '8:56 agents[1].targets[0]: target "db" is not in targets',
+      '9:5 agents[2].public_key: required',
+      '9:18 agents[2].token_sha256: unknown key "token_sha256"',
     ]);
+  });
+
+  it('reads signing keys with their key ids, and reports bad, duplicate or pasted private keys by line', () => {
+    const [a, b] = [generateSigningKey(), generateSigningKey()];
+    const base = `regions: [r1]\nallow:\n  - { cidr: 10.0.0.0/8, ports: "443" }\ntargets: []\n`;
+    const config = valid(
+      `${base}signing:\n  public_keys: ["${a.publicKey.key}", "${b.publicKey.key}"]\n  private_key_file: /run/secrets/k.pem\n`,
+    );
+    expect(config.signing).toEqual({ publicKeys: [a.publicKey, b.publicKey], privateKeyFile: '/run/secrets/k.pem' });
+    expect(valid(base).signing).toEqual({ publicKeys: [], privateKeyFile: null });
+    expect(valid(`${base}signing: { public_keys: [] }\n`).signing.publicKeys).toEqual([]);
+    const pem = JSON.stringify(a.privateKeyPem);
+    const text = `${base}signing:\n  public_keys:\n    - "${a.publicKey.key}"\n    - "${a.publicKey.key}"\n    - ed25519:AAAA\n    - ${pem}\n  private_key_file: relative.pem\n  private_key: x\n`;
+    const found = issues(text);
+    expect(found.map(brief)).toEqual([
+      `8:7 signing.public_keys[1]: duplicate key ${a.publicKey.kid} (first at line 7)`,
+      '9:7 signing.public_keys[2]: expected an Ed25519 public key, "ed25519:" and 44 base64 characters (synack keygen prints it), got a string of 12 characters that is not one',
+      '10:7 signing.public_keys[3]: expected an Ed25519 public key, "ed25519:" and 44 base64 characters (synack keygen prints it), got what looks like a private key: keep it out of this file',
+      '11:21 signing.private_key_file: expected an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE), got "relative.pem"',
+      '12:3 signing.private_key: unknown key "private_key"',
+    ]);
+    // The pasted private key is never echoed.
+    const body = a.privateKeyPem.split('\n')[1] as string;
+    expect(found.map(formatConfigIssue).join('\n')).not.toContain(body);
   });
 
   it('asks for a hash-tagged prefix on a Redis Cluster', () => {

@@ -3,6 +3,7 @@ import { AddressFamily } from '../address-family.ts';
 import { compileAllowList } from '../allow-list.ts';
 import { ProbeKind } from '../probe-outcome.ts';
 import { Secret } from '../secret.ts';
+import { parsePublicKey } from '../signing-key.ts';
 import { apiTokensFromEnv } from './api-tokens-env.ts';
 import { checkRedis } from './config-fields.ts';
 import {
@@ -17,6 +18,7 @@ import {
   type RawControl,
   type RawSettings,
   runnerSchema,
+  signingSchema,
   slackSchema,
   targetSchema,
 } from './config-schema.ts';
@@ -30,6 +32,7 @@ import {
   UNKNOWN,
 } from './settings-chain.ts';
 import type {
+  AgentConfig,
   AlertSinkConfig,
   ApiTokenConfig,
   ControlTarget,
@@ -130,13 +133,13 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
     complete &&= group.complete;
   }
 
-  const agents: { id: string; tokenSha256: string; targets: string[] }[] = [];
+  const agents: AgentConfig[] = [];
   const agentIds = new Map<string, number>();
   const rawAgents = Array.isArray(root.agents) ? root.agents : [];
   rawAgents.forEach((raw, index) => {
     const agent = salvage(agentSchema, raw);
     complete &&= agent.complete;
-    const { id, token_sha256: tokenSha256, targets: served } = agent.value;
+    const { id, public_key: publicKey, targets: served } = agent.value;
     if (id !== undefined) {
       const first = agentIds.get(id);
       if (first !== undefined) {
@@ -146,8 +149,8 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
         });
       } else agentIds.set(id, index);
     }
-    if (id !== undefined && tokenSha256 !== undefined && served !== undefined)
-      agents.push({ id, tokenSha256, targets: unique(served) });
+    if (id !== undefined && publicKey !== undefined && served !== undefined)
+      agents.push({ id, publicKey, targets: unique(served) });
   });
 
   const alerts: AlertSinkConfig[] = [];
@@ -163,7 +166,24 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
   const api = salvage(apiSchema, root.api);
   const slack = salvage(slackSchema, root.slack);
   const onDemand = salvage(onDemandSchema, root.on_demand);
+  const signing = salvage(signingSchema, root.signing);
   complete &&= runner.complete && collector.complete && api.complete && slack.complete && onDemand.complete;
+  complete &&= signing.complete;
+  const publicKeys = signing.value.public_keys ?? [];
+  // Each entry on its own, so a duplicate is reported beside another entry's bad syntax.
+  const firstKey = new Map<string, number>();
+  const rawKeys = isRecord(root.signing) && Array.isArray(root.signing.public_keys) ? root.signing.public_keys : [];
+  rawKeys.forEach((raw: unknown, index) => {
+    const parsed = parsePublicKey(raw);
+    if (!parsed.ok) return;
+    const first = firstKey.get(parsed.entry.kid);
+    if (first === undefined) firstKey.set(parsed.entry.kid, index);
+    else
+      issues.push({
+        path: ['signing', 'public_keys', index],
+        message: `duplicate key ${parsed.entry.kid} (first at line ${context.lineOf(['signing', 'public_keys', first])})`,
+      });
+  });
   const tokens: ApiTokenConfig[] = (api.value.tokens ?? []).map((t) => ({ ...t, from: 'file' as const }));
   const tokenNames = new Map<string, number>();
   tokens.forEach((token, index) => {
@@ -183,6 +203,22 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       else tokens.push(token);
     }
   } else envIssues.push({ name: 'SYNACK_API_TOKENS', message: fromEnv.message });
+  // One token, one set of scopes: two entries with the same digest would grant by list order.
+  const digests = new Map<string, ApiTokenConfig>();
+  tokens.forEach((token, index) => {
+    const first = digests.get(token.sha256);
+    if (first === undefined) digests.set(token.sha256, token);
+    else if (token.from === 'environment')
+      envIssues.push({
+        name: 'SYNACK_API_TOKENS',
+        message: `token "${token.name}" has the same SHA-256 as "${first.name}"`,
+      });
+    else
+      issues.push({
+        path: ['api', 'tokens', index, 'sha256'],
+        message: `the same SHA-256 as token "${first.name}": one token, one entry`,
+      });
+  });
   const envSlackSecret = context.env.SYNACK_SLACK_SIGNING_SECRET?.trim();
   if (isRecord(root.runner) && isRecord(root.runner.controls)) {
     for (const region of Object.keys(root.runner.controls)) {
@@ -307,6 +343,7 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
       listen: collector.value.listen ?? '127.0.0.1:8470',
     },
     agents,
+    signing: { publicKeys, privateKeyFile: signing.value.private_key_file ?? null },
     alerts,
     api: { tokens },
     slack: {

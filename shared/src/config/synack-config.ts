@@ -1,6 +1,7 @@
 import type { AddressFamily } from '../address-family.ts';
 import type { ProbeKind } from '../probe-outcome.ts';
 import type { Secret } from '../secret.ts';
+import type { PublicKeyEntry } from '../signing-key.ts';
 
 /** One allow-list rule: what runners may ever probe. */
 export type AllowRule = {
@@ -53,8 +54,22 @@ export type SloConfig = {
 /** Where SLO alerts go. `url` is given in the file, or read from `urlEnv` when sending. */
 export type AlertSinkConfig = { kind: 'slack' | 'webhook'; url: string | null; urlEnv: string | null };
 
-/** A host agent the collector accepts snapshots from. */
-export type AgentConfig = { id: string; tokenSha256: string; targets: readonly string[] };
+/** A host agent the collector accepts snapshots from, and the key its requests are signed with. */
+export type AgentConfig = { id: string; publicKey: PublicKeyEntry; targets: readonly string[] };
+
+/**
+ * How probe jobs are authenticated (Ed25519). The private key is never held here: the services
+ * that sign read it at start-up (`loadJobSigner`), from SYNACK_SIGNING_KEY or `privateKeyFile`.
+ */
+export type SigningConfig = {
+  /**
+   * Keys whose signatures runners accept (`ed25519:<base64>`, each with its derived `kid`). Two
+   * during a rotation. Empty: runners refuse to start.
+   */
+  publicKeys: readonly PublicKeyEntry[];
+  /** PKCS#8 PEM private key of the scheduler, the collector and `synack probe`; `null` when not set. */
+  privateKeyFile: string | null;
+};
 
 /** Where a runner checks that it can probe at all (a target known to answer). */
 export type ControlTarget = { address: string; port: number; intervalMs: number };
@@ -124,8 +139,10 @@ export type SynackConfig = {
   api: { tokens: readonly ApiTokenConfig[] };
   slack: SlackConfig;
   onDemand: OnDemandConfig;
-  /** Host agents allowed to report, each with the SHA-256 of its token and the targets it serves. */
+  /** Host agents allowed to report, each with its public key and the targets it serves. */
   agents: readonly AgentConfig[];
+  /** Probe-job signing keys; without a `signing:` section, no keys (`synack up` makes its own). */
+  signing: SigningConfig;
   collector: {
     /** Attempts kept per target and region (all kinds). Default 20. */
     historyPerSeries: number;

@@ -52,6 +52,12 @@ export const probeJobSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/)
     .optional(),
+  /**
+   * On-demand jobs: when the signer issued it (epoch ms). Runners refuse one older than 10
+   * minutes or more than a minute ahead (see signed-job.ts). Scheduled jobs have none: their
+   * Job Scheduler repeats the same signed template forever.
+   */
+  issuedAtMs: z.number().int().min(0).optional(),
 });
 export type ProbeJob = z.infer<typeof probeJobSchema>;
 

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@synack/shared/config/parse-config';
+import { generateSigningKey } from '@synack/shared/signing-key';
 import { DEFAULT_LISTENER, type LabListener } from '../lab/lab-case.ts';
 import { stopProcess } from '../lab/process-group.ts';
 import { createRegionLab, type RegionLab } from '../lab/region-lab.ts';
@@ -12,6 +12,7 @@ import { waitForLine } from '../lab/wait-for-line.ts';
 import { collector, scheduler } from './pipeline.ts';
 import { startRedis } from './redis-server.ts';
 import { synackArgv } from './synack-cli.ts';
+import { testSigning } from './test-signing.ts';
 
 /** The lab's helper scripts (the service listener, the SYN flood), for case commands too. */
 export const LAB_TOOLS = fileURLToPath(new URL('../../../infra/lab/tools', import.meta.url));
@@ -77,28 +78,30 @@ export async function startAgentLab(options: AgentLabOptions) {
     listener = child;
   };
   try {
-    const token = randomBytes(24).toString('hex');
+    // The collector process signs traceroute jobs with the key file; runners read the public key.
+    const signingKey = await testSigning().writeKey(dir);
+    const agentKey = generateSigningKey();
     const yaml = `redis: unix://${socket}
 prefix: ${options.prefix}
-regions: [a, b]
+${testSigning().yaml(signingKey)}regions: [a, b]
 allow:
   - { cidr: 203.0.113.10/32, ports: "${options.port}" }
   - { cidr: "2001:db8:5::10/128", ports: "${options.port}" }
 defaults: ${options.defaults}
 collector: { listen: "${AGENT_COLLECTOR.host}:${AGENT_COLLECTOR.port}" }
 agents:
-  - { id: server, token_sha256: ${createHash('sha256').update(token).digest('hex')}, targets: [${options.agentTargets.join(', ')}] }
+  - { id: server, public_key: "${agentKey.publicKey.key}", targets: [${options.agentTargets.join(', ')}] }
 targets:
 ${options.targets}
 `;
     const file = join(dir, 'synack.yaml');
     await writeFile(file, yaml);
-    const tokenFile = join(dir, 'agent.token');
-    await writeFile(tokenFile, token, { mode: 0o600 });
+    const agentKeyFile = join(dir, 'agent-key.pem');
+    await writeFile(agentKeyFile, agentKey.privateKeyPem, { mode: 0o600 });
     const agentFile = join(dir, 'agent.yaml');
     await writeFile(
       agentFile,
-      `agent:\n  id: server\n  collector: http://${AGENT_COLLECTOR.host}:${AGENT_COLLECTOR.port}\n  token_file: ${tokenFile}\n  interval: ${options.agentInterval}\n`,
+      `agent:\n  id: server\n  collector: http://${AGENT_COLLECTOR.host}:${AGENT_COLLECTOR.port}\n  key_file: ${agentKeyFile}\n  interval: ${options.agentInterval}\n`,
     );
     const parsed = parseConfig(yaml, file, {});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));

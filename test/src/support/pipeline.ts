@@ -11,18 +11,22 @@ import { SchedulerService } from '@synack/scheduler/scheduler-service';
 import { compileAllowList } from '@synack/shared/allow-list';
 import { parseConfig } from '@synack/shared/config/parse-config';
 import type { SynackConfig } from '@synack/shared/config/synack-config';
+import { createJobVerifier } from '@synack/shared/wire/signed-job';
 import { pino } from 'pino';
+import { testSigning } from './test-signing.ts';
 
 export const silent = pino({ level: process.env.SYNACK_TEST_LOG ?? 'silent' });
 
 /**
  * A config from YAML text, with a fresh key prefix so tests never see each other's keys (inside a
- * hash tag when `tagged`, as Redis Cluster needs).
+ * hash tag when `tagged`, as Redis Cluster needs), and this process's signing key in `signing:`
+ * unless the text has a section of its own.
  */
 export function testConfig(yaml: string, redisUrl: string, tagged = false): SynackConfig {
   const id = `t${randomBytes(4).toString('hex')}`;
   const prefix = tagged ? `"{${id}}"` : id;
-  const result = parseConfig(`redis: ${redisUrl}\nprefix: ${prefix}\n${yaml}`, 'test.yaml', {});
+  const signing = /^signing:/m.test(yaml) ? '' : testSigning().yaml();
+  const result = parseConfig(`redis: ${redisUrl}\nprefix: ${prefix}\n${signing}${yaml}`, 'test.yaml', {});
   if (!result.ok) throw new Error(result.issues.map((i) => `${i.line}: ${i.path}: ${i.message}`).join('\n'));
   return result.config;
 }
@@ -65,6 +69,7 @@ export function connectRunner(config: SynackConfig, region: string, id: string, 
     probe: (_kind, target, timeoutMs) => probeConnect({ target, timeoutMs }, sources),
     resolve: (target) => resolveJobTarget(target),
     isAllowed: compileAllowList(config.allow),
+    verifier: createJobVerifier(config.signing.publicKeys),
     nextId: nextAttemptId,
     logger: silent,
     lockDurationMs,
@@ -81,7 +86,14 @@ export function connectRunner(config: SynackConfig, region: string, id: string, 
 
 export function scheduler(config: SynackConfig) {
   const { connection, redis } = redisPair(config.redisUrl);
-  const service = new SchedulerService({ config, connection, redis, logger: silent, tickMs: 200 });
+  const service = new SchedulerService({
+    config,
+    connection,
+    redis,
+    logger: silent,
+    tickMs: 200,
+    signer: testSigning().signer,
+  });
   return {
     service,
     async stop() {
@@ -100,6 +112,7 @@ export async function collector(config: SynackConfig, telemetry?: TelemetryOptio
     redis,
     listen: { hostname: '127.0.0.1', port: 0 },
     logger: silent,
+    signer: testSigning().signer,
     ...(telemetry ? { telemetry } : {}),
   });
   return {

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
 
 /** argv that runs the synack CLI on this Node, for `lab.exec()` or `execFile`. */
@@ -27,4 +29,16 @@ export function only(records: readonly AttemptRecord[], kind: AttemptRecord['kin
   if (found.length !== 1)
     throw new Error(`expected one ${kind} record, got ${found.length}: ${JSON.stringify(records)}`);
   return found[0] as AttemptRecord;
+}
+
+/** Runs the synack CLI to its end (20 s at most): its exit code and output. */
+export async function runSynack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [node, ...rest] = synackArgv(...args) as [string, ...string[]];
+  try {
+    const { stdout, stderr } = await promisify(execFile)(node, rest, { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
