@@ -59,7 +59,7 @@ export function desiredSchedule(config: SynackConfig, failing: ReadonlySet<strin
             // BullMQ reads an offset of 0 as "none" and then keeps whatever phase `now` has: a full
             // interval is the same phase as 0.
             offsetMs: release === 0 ? everyMs : release,
-            job: { v: PROBE_JOB_VERSION, origin: 'scheduled', targets: [] },
+            job: { v: PROBE_JOB_VERSION, origin: 'scheduled', region, everyMs, targets: [] },
           };
           slots.set(key, desired);
         }

@@ -59,10 +59,10 @@ export async function probeOnDemand(deps: OnDemandDeps, request: OnDemandRequest
     targets: request.targets.map((target) => ({ ...target, atMs: 0 })),
     issuedAtMs: Math.round(now()),
   };
-  const data = deps.signer.sign(job);
+  // Signed per region: a region's runner refuses a job meant for another.
   await Promise.all(
     request.regions.map((region) =>
-      deps.queueFor(region).add('on-demand', data, {
+      deps.queueFor(region).add('on-demand', deps.signer.sign({ ...job, region }), {
         jobId: `od-${requestId}-${region}`,
         removeOnComplete: true,
         removeOnFail: 1000,

@@ -60,6 +60,8 @@ targets: []
   const job = (over: Partial<ProbeJob> = {}): ProbeJob => ({
     v: 1,
     origin: 'scheduled',
+    region: 'r1',
+    everyMs: 3_600_000,
     targets: [
       {
         name: 'victim',
@@ -101,6 +103,17 @@ targets: []
         'future',
       ],
       [scheduled, 'half', { signed: JSON.stringify(job()), kid: testSigning().kid }, 'malformed'],
+      // Signed, but for another region: copied onto this region's queue.
+      [scheduled, 'elsewhere', signedJob(job({ region: 'r2' })), 'wrong_region'],
+      [
+        onDemand,
+        'elsewhere-od',
+        signedJob(job({ origin: 'on_demand', requestId: 'elsewhere-od', issuedAtMs: now, region: 'r2' })),
+        'wrong_region',
+      ],
+      // Signed, with the region and interval left out (not what a scheduler signs).
+      [scheduled, 'no-region', signedJob({ ...job(), region: undefined } as ProbeJob), 'wrong_region'],
+      [scheduled, 'no-interval', signedJob({ ...job(), everyMs: undefined } as ProbeJob), 'no_interval'],
     ];
     const before = { ...runner.runner.stats };
     for (const [queue, id, data] of refused) await queue.add('by-hand', data, { jobId: id });
@@ -136,8 +149,20 @@ targets: []
     );
     await waitForAsync(async () => runner.runner.stats.jobs - before.jobs === 2, 10_000, 'both signed jobs to run');
     await waitForAsync(async () => connections === 2, 5000, 'two connections to the target');
-    expect(runner.runner.stats.badSignatures).toBe(before.badSignatures);
+    // The same signed on-demand job again under another id, and a scheduled one added to be due
+    // far ahead (BullMQ's own fields are not signed): refused, nothing probed.
+    const replay = signedJob(job({ origin: 'on_demand', requestId: 'good-od', issuedAtMs: Date.now() }));
+    await onDemand.add('copy', replay, { jobId: 'good-od-copy' });
+    await scheduled.add('ahead', signedJob(job()), { jobId: 'ahead', timestamp: Date.now() + 86_400_000 });
+    await waitForAsync(
+      async () => runner.runner.stats.badSignatures - before.badSignatures === 2,
+      10_000,
+      'the copy and the job due ahead to be refused',
+    );
+    expect((await onDemand.getJob('good-od-copy'))?.failedReason).toBe('SYNACK_ERR_BAD_SIGNATURE: replayed');
+    expect((await scheduled.getJob('ahead'))?.failedReason).toBe('SYNACK_ERR_BAD_SIGNATURE: future');
     expect(runner.runner.stats.attempts - before.attempts).toBe(2);
+    expect(connections).toBe(2);
   });
 });
 

@@ -182,16 +182,42 @@ export class RegionRunner {
       this.options.logger.warn({ job: job.id, reason }, 'malformed probe job refused');
       throw new UnrecoverableError(`SYNACK_ERR_BAD_MESSAGE: ${reason}`);
     }
+    // What BullMQ keeps beside the signed data (job id, timestamp, options) anyone with Redis
+    // can write: the region and the times that matter come from the signed job.
+    const refuse = (reason: string) => {
+      this.stats.badSignatures++;
+      this.options.logger.warn({ job: job.id, queue: job.queueName, reason }, 'probe job refused');
+      return new UnrecoverableError(`${ErrorCode.badSignature}: ${reason}`);
+    };
+    if (parsed.data.region !== this.options.region) throw refuse('wrong_region');
     const jobId = (job.id ?? `${job.name}-${job.timestamp}`).replace(/:/g, '-');
-    const dueAtMs = parsed.data.origin === 'scheduled' ? scheduledAtMs(job) : job.timestamp;
-    // A scheduled iteration found long after its slot (its runner died, the region was down): the
-    // next one is already due, and re-running this one would only re-measure "now" as "then".
-    // Job Scheduler iterations carry their repeat options (BullMQ's internal type, read as such).
-    const everyMs = (job.opts as { repeat?: { every?: number } }).repeat?.every;
-    if (parsed.data.origin === 'scheduled' && everyMs && Date.now() - dueAtMs > everyMs + 1000) {
-      this.stats.staleJobs++;
-      this.options.logger.warn({ job: job.id, lateMs: Date.now() - dueAtMs }, 'stale scheduled job skipped');
-      return 0;
+    const nowMs = Date.now();
+    let dueAtMs: number;
+    if (parsed.data.origin === 'on_demand') {
+      // Verified present and recent by the verifier.
+      dueAtMs = parsed.data.issuedAtMs ?? nowMs;
+      // Once per region: a copy of the job under another id is a replay.
+      const first = await this.options.redis.set(
+        `${this.options.config.prefix}:od-run:${parsed.data.requestId ?? jobId}:${this.options.region}`,
+        '1',
+        'PX',
+        11 * 60_000,
+        'NX',
+      );
+      if (first !== 'OK') throw refuse('replayed');
+    } else {
+      const everyMs = parsed.data.everyMs;
+      if (everyMs === undefined) throw refuse('no_interval');
+      dueAtMs = scheduledAtMs(job);
+      // Due further ahead than one interval: not an iteration of its Job Scheduler.
+      if (dueAtMs - nowMs > everyMs + 1000) throw refuse('future');
+      // A scheduled iteration found long after its slot (its runner died, the region was down):
+      // the next one is already due, and re-running this one would only re-measure "now" as "then".
+      if (nowMs - dueAtMs > everyMs + 1000) {
+        this.stats.staleJobs++;
+        this.options.logger.warn({ job: job.id, lateMs: nowMs - dueAtMs }, 'stale scheduled job skipped');
+        return 0;
+      }
     }
     const count = await runProbeJob(parsed.data as ProbeJob, jobId, dueAtMs, this.deps(), (item) => this.emit(item));
     await this.sink.flush();

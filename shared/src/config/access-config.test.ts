@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../signing-key.ts';
 import { type ConfigIssue, formatConfigIssue, parseConfig } from './parse-config.ts';
 import type { SynackConfig } from './synack-config.ts';
 
@@ -118,5 +119,22 @@ on_demand: { allow: [{ cidr: 10.0.0.1/8, ports: "0" }], rate_limits: { per_user:
         SYNACK_API_TOKENS: `ci:read:${OTHER}`,
       }),
     ).toEqual([expect.stringContaining('token name "ci" is also in api.tokens')]);
+  });
+});
+
+describe('keys doing one job each', () => {
+  it('refuses the job-signing key as an agent key, and one key for two agents', () => {
+    const signing = generateSigningKey().publicKey.key;
+    const shared = generateSigningKey().publicKey.key;
+    const text = `${BASE}signing: { public_keys: ["${signing}"] }
+agents:
+  - { id: a1, public_key: "${signing}", targets: [web] }
+  - { id: a2, public_key: "${shared}", targets: [web] }
+  - { id: a3, public_key: "${shared}", targets: [web] }
+`;
+    expect(problems(text)).toEqual([
+      '6 agents[0].public_key: this is a job-signing key (in signing.public_keys): give the agent a key of its own',
+      '8 agents[2].public_key: the same key as agent 2 (line 7): one key per agent',
+    ]);
   });
 });

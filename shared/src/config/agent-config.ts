@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { checkDuration, checkPattern, describeValue } from './config-fields.ts';
+import { checkDuration, checkPattern, checkPatternUnshown, describeValue } from './config-fields.ts';
 import { field, NAME } from './config-schema.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import type { ConfigIssue } from './parse-config.ts';
@@ -35,7 +35,7 @@ const schema = z.strictObject({
       };
     }),
     key_file: field(
-      checkPattern(/^\/.+/, 'an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE)'),
+      checkPatternUnshown(/^\/.+/, 'an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE)'),
     ).optional(),
     interval: field(checkDuration(1000)).optional(),
     buffer: z.number().int().min(1).max(100_000).optional(),

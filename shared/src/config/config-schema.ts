@@ -173,7 +173,7 @@ export const agentSchema = z.strictObject({
 export const signingSchema = z.strictObject({
   public_keys: z.array(field(checkPublicKey)).optional(),
   private_key_file: field(
-    checkPattern(/^\/.+/, 'an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE)'),
+    checkPatternUnshown(/^\/.+/, 'an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE)'),
   ).optional(),
 });
 

@@ -407,7 +407,7 @@ targets:
       `8:7 signing.public_keys[1]: duplicate key ${a.publicKey.kid} (first at line 7)`,
       '9:7 signing.public_keys[2]: expected an Ed25519 public key, "ed25519:" and 44 base64 characters (synack keygen prints it), got a string of 12 characters that is not one',
       '10:7 signing.public_keys[3]: expected an Ed25519 public key, "ed25519:" and 44 base64 characters (synack keygen prints it), got what looks like a private key: keep it out of this file',
-      '11:21 signing.private_key_file: expected an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE), got "relative.pem"',
+      '11:21 signing.private_key_file: expected an absolute path to the PKCS#8 PEM private key (synack keygen --out FILE) (the value is not shown: it may be a secret)',
       '12:3 signing.private_key: unknown key "private_key"',
     ]);
     // The pasted private key is never echoed.

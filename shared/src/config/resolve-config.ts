@@ -184,6 +184,26 @@ export function resolveConfig(root: Record<string, unknown>, context: ResolveCon
         message: `duplicate key ${parsed.entry.kid} (first at line ${context.lineOf(['signing', 'public_keys', first])})`,
       });
   });
+  // Keys do one job each: the key that signs probe jobs on a monitored host, or one agent able to
+  // speak for another, would widen what a stolen key can do.
+  const agentKey = new Map<string, number>();
+  rawAgents.forEach((raw: unknown, index) => {
+    const parsed = parsePublicKey(isRecord(raw) ? raw.public_key : undefined);
+    if (!parsed.ok) return;
+    const path = ['agents', index, 'public_key'];
+    const first = agentKey.get(parsed.entry.kid);
+    if (firstKey.has(parsed.entry.kid))
+      issues.push({
+        path,
+        message: 'this is a job-signing key (in signing.public_keys): give the agent a key of its own',
+      });
+    else if (first !== undefined)
+      issues.push({
+        path,
+        message: `the same key as agent ${first + 1} (line ${context.lineOf(['agents', first, 'public_key'])}): one key per agent`,
+      });
+    else agentKey.set(parsed.entry.kid, index);
+  });
   const tokens: ApiTokenConfig[] = (api.value.tokens ?? []).map((t) => ({ ...t, from: 'file' as const }));
   const tokenNames = new Map<string, number>();
   tokens.forEach((token, index) => {

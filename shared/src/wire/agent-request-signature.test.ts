@@ -33,9 +33,19 @@ describe('agent request signatures', () => {
     const result = check(headers);
     expect(result.ok && result.agent.id).toBe('web-1');
     expect(result.ok && result.signature).toBe(headers[AgentHeader.signature]);
-    expect(agentSignedText(snapshot, String(NOW))).toBe(
-      `synack-agent-v1\nPOST\n/v1/agent/snapshots\n${NOW}\n${createHash('sha256').update(body).digest('hex')}`,
+    expect(agentSignedText(snapshot, String(NOW), 'web-1')).toBe(
+      `synack-agent-v1\nweb-1\nPOST\n/v1/agent/snapshots\n${NOW}\n${createHash('sha256').update(body).digest('hex')}`,
     );
+    // Another spelling of the same signature (the spare bits of the last base64 character) is refused.
+    const sig = headers[AgentHeader.signature] as string;
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const i = last.indexOf(sig.at(-3) as string);
+    const respelled = `${sig.slice(0, -3)}${last[i ^ 1]}${sig.slice(-2)}`;
+    expect(Buffer.from(respelled, 'base64')).toEqual(Buffer.from(sig, 'base64'));
+    expect(check({ ...headers, [AgentHeader.signature]: respelled })).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('refuses a changed body, path, query or method', () => {

@@ -26,9 +26,10 @@ export type AgentRequest = { method: string; pathWithQuery: string; body: Uint8A
  * SHA-256 of the raw body, one per line. The body's hash binds the snapshot; the timestamp and
  * the collector's memory of seen signatures stop replays.
  */
-export function agentSignedText(request: AgentRequest, timestamp: string): string {
+export function agentSignedText(request: AgentRequest, timestamp: string, agentId: string): string {
   const bodySha256 = createHash('sha256').update(request.body).digest('hex');
-  return `${AGENT_SIGNATURE_DOMAIN}${request.method.toUpperCase()}\n${request.pathWithQuery}\n${timestamp}\n${bodySha256}`;
+  // The agent's id is signed too: with it outside, one agent's request could be relabelled as another's.
+  return `${AGENT_SIGNATURE_DOMAIN}${agentId}\n${request.method.toUpperCase()}\n${request.pathWithQuery}\n${timestamp}\n${bodySha256}`;
 }
 
 /** Signs an agent's requests with its private key (held here, never shown). */
@@ -44,7 +45,9 @@ export function createAgentRequestSigner(
   return {
     headers(request) {
       const timestamp = String(Math.round(now()));
-      const signature = sign(null, Buffer.from(agentSignedText(request, timestamp)), privateKey).toString('base64');
+      const signature = sign(null, Buffer.from(agentSignedText(request, timestamp, agentId)), privateKey).toString(
+        'base64',
+      );
       return { [AgentHeader.agent]: agentId, [AgentHeader.timestamp]: timestamp, [AgentHeader.signature]: signature };
     },
   };
@@ -90,11 +93,14 @@ export function verifyAgentRequest(
   if (!TIMESTAMP.test(timestamp)) return fail('bad_timestamp');
   if (Math.abs(nowMs - Number(timestamp)) > AGENT_MAX_SKEW_MS) return fail('skewed');
   if (!SIGNATURE.test(signature)) return fail('bad_signature');
+  // One signature, one spelling: base64 leaves spare bits in its last character, and a respelled
+  // signature must not pass the replay check as a new one.
+  if (Buffer.from(signature, 'base64').toString('base64') !== signature) return fail('bad_signature');
   let good = false;
   try {
     good = verify(
       null,
-      Buffer.from(agentSignedText(request, timestamp)),
+      Buffer.from(agentSignedText(request, timestamp, id)),
       publicKeyOf(agent.publicKey),
       Buffer.from(signature, 'base64'),
     );

@@ -53,6 +53,16 @@ export const probeJobSchema = z.object({
     .regex(/^[A-Za-z0-9-]{1,64}$/)
     .optional(),
   /**
+   * The region whose runners may run it. Signed with the rest, so a job copied onto another
+   * region's queue is refused there.
+   */
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/)
+    .optional(),
+  /** Scheduled jobs: their Job Scheduler's interval, signed, for the runner's lateness checks. */
+  everyMs: z.number().int().min(1).max(86_400_000).optional(),
+  /**
    * On-demand jobs: when the signer issued it (epoch ms). Runners refuse one older than 10
    * minutes or more than a minute ahead (see signed-job.ts). Scheduled jobs have none: their
    * Job Scheduler repeats the same signed template forever.
