@@ -1,11 +1,11 @@
 import { SnapshotStore } from '@synack/collector/agents/snapshot-store';
 import { DiagnosisService } from '@synack/collector/diagnosis/diagnosis-service';
+import { generateSigningKey } from '@synack/shared/signing-key';
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { agentSnapshot, ingestTimeout } from './support/diagnosis-fixtures.ts';
 import { silent, testConfig } from './support/pipeline.ts';
 import { redisForFile } from './support/redis-for-file.ts';
-import { testSigning } from './support/test-signing.ts';
 import { waitForAsync } from './support/wait-for.ts';
 
 // The diagnosis service against a real Redis, with time in the test's hands: it waits for an
@@ -22,7 +22,7 @@ beforeAll(() => {
 const YAML = `regions: [a, b]
 allow: [{ cidr: 203.0.113.0/24, ports: "80" }]
 agents:
-  - { id: srv, public_key: "${testSigning().publicKey}", targets: [web] }
+  - { id: srv, public_key: "${generateSigningKey().publicKey.key}", targets: [web] }
 targets:
   - { name: web, address: 203.0.113.10, port: 80 }
 `;

@@ -34,12 +34,18 @@ describe('synack keygen', () => {
     expect(agentLine?.trim()).toBe(`public_key: "${entry.key}"`);
     // Pasted as printed, both lines make a valid config.
     const parsed = parseConfig(
-      `regions: [r1]\nallow: [{ cidr: 10.0.0.0/8, ports: "443" }]\nsigning:\n${keysLine}\n  private_key_file: ${out}\nagents:\n  - id: web-1\n    targets: [web]\n  ${agentLine}\ntargets:\n  - { name: web, address: 10.0.0.1, port: 443 }\n`,
+      // One key per job: the signing config with this key, and (in a config of its own) an agent with it.
+      `regions: [r1]\nallow: [{ cidr: 10.0.0.0/8, ports: "443" }]\nsigning:\n${keysLine}\n  private_key_file: ${out}\ntargets:\n  - { name: web, address: 10.0.0.1, port: 443 }\n`,
       'synack.yaml',
       {},
     );
     expect(parsed.ok && parsed.config.signing.publicKeys).toEqual([entry]);
-    expect(parsed.ok && parsed.config.agents[0]?.publicKey).toEqual(entry);
+    const asAgent = parseConfig(
+      `regions: [r1]\nallow: [{ cidr: 10.0.0.0/8, ports: "443" }]\nagents:\n  - id: web-1\n    targets: [web]\n  ${agentLine}\ntargets:\n  - { name: web, address: 10.0.0.1, port: 443 }\n`,
+      'synack.yaml',
+      {},
+    );
+    expect(asAgent.ok && asAgent.config.agents[0]?.publicKey).toEqual(entry);
 
     const again = await synack('keygen', '--out', out);
     expect(again.code).toBe(2);

@@ -182,6 +182,7 @@ ${Array.from({ length: 8 }, (_, i) => `  - { name: extra-${i}, address: 127.0.0.
         signedJob({
           v: 1,
           origin: 'on_demand',
+          region: 'r2',
           requestId: 'evil-1',
           issuedAtMs: Date.now(),
           targets: [

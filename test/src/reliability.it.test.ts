@@ -94,6 +94,8 @@ targets:
         signedJob({
           v: 1,
           origin: 'scheduled',
+          region: 'r1',
+          everyMs: 3_600_000,
           targets: [
             {
               name: 'fast',
@@ -164,6 +166,8 @@ targets:
         signedJob({
           v: 1,
           origin: 'scheduled',
+          region: 'r1',
+          everyMs: 3_600_000,
           targets: [
             {
               name: 'slow',
