@@ -1,3 +1,4 @@
+import { adHocName } from '@synack/collector/probes/authorize-probe';
 import { formatRegionTable } from '@synack/runners/report/region-table';
 import { probeOnDemand } from '@synack/scheduler/on-demand-probe';
 import type { AttemptRecord } from '@synack/shared/attempt-record';
@@ -82,13 +83,8 @@ export async function runOnDemand(spec: string, flags: OnDemandFlags, services: 
 
 function adHocTarget(spec: string, flags: OnDemandFlags) {
   const endpoint = parseEndpoint(spec, flags.port);
-  // Prefixed, so an ad-hoc probe never lands in a configured target's history.
-  const name = `adhoc-${endpoint.host
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')}`.slice(0, 63);
   return {
-    name,
+    name: adHocName(endpoint.host),
     address: endpoint.kind === 'address' ? endpoint.address : endpoint.host,
     port: endpoint.port,
     probes: flags.kinds,

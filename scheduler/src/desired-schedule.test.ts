@@ -1,3 +1,4 @@
+import { DEFAULT_RATES } from '@synack/shared/config/resolve-config';
 import type { SynackConfig, TargetConfig } from '@synack/shared/config/synack-config';
 import { describe, expect, it } from 'vitest';
 import { desiredSchedule, LEAD_MS, SLOT_MS } from './desired-schedule.ts';
@@ -33,14 +34,7 @@ const config = (targets: TargetConfig[]): SynackConfig => ({
   alerts: [],
   api: { tokens: [] },
   slack: { signingSecret: null, signingSecretFile: null, responseUrlHosts: [] },
-  onDemand: {
-    allow: [],
-    rateLimits: {
-      perUser: { count: 10, perMs: 60_000 },
-      perChannel: { count: 30, perMs: 60_000 },
-      perTarget: { count: 20, perMs: 60_000 },
-    },
-  },
+  onDemand: { allow: [], rateLimits: DEFAULT_RATES },
 });
 
 describe('targetOffsetMs', () => {

@@ -415,7 +415,8 @@ function resolveSlo(chain: readonly Level[], issues: PathIssue[]): SloConfig | u
   };
 }
 
-const DEFAULT_RATES = {
+/** On-demand rate limits when the config sets none. */
+export const DEFAULT_RATES = {
   perUser: { count: 10, perMs: 60_000 },
   perChannel: { count: 30, perMs: 60_000 },
   perTarget: { count: 20, perMs: 60_000 },
